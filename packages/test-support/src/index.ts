@@ -1,0 +1,2 @@
+export { loadVectors, vectorPath } from './vectors.ts';
+export { seededRng, systemRng } from './rng.ts';
