@@ -1,0 +1,60 @@
+// Identity keys: the Ed25519 → X25519 map agrees on both halves, keys validate strictly, and the
+// secret seed never prints (STYLE.md §10).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import { seededRng } from '@sotto/test-support';
+import { IdentityKeyPair, identityDhPublicKey, isProtocolError, nobleProvider, parseIdentityPublicKey } from '@sotto/protocol';
+import { toHex } from '../src/internal/bytes.ts';
+
+const crypto = nobleProvider;
+
+test('the X25519 form of the public key matches the X25519 form of the seed (RFC 7748 §4.1)', async () => {
+  const rng = seededRng('identity-map');
+  for (let i = 0; i < 8; i++) {
+    const id = await IdentityKeyPair.generate(crypto, rng);
+    const fromPublic = identityDhPublicKey(id.publicKey);
+    const fromSecret = await crypto.x25519PublicKey(id.dhPrivateKey(crypto));
+    assert.equal(toHex(fromPublic), toHex(fromSecret), `case ${i}`);
+  }
+});
+
+test('two identities agree on their X25519 shared secret', async () => {
+  const rng = seededRng('identity-dh');
+  const a = await IdentityKeyPair.generate(crypto, rng);
+  const b = await IdentityKeyPair.generate(crypto, rng);
+  const ab = await crypto.x25519(a.dhPrivateKey(crypto), identityDhPublicKey(b.publicKey));
+  const ba = await crypto.x25519(b.dhPrivateKey(crypto), identityDhPublicKey(a.publicKey));
+  assert.equal(toHex(ab), toHex(ba));
+});
+
+test('invalid identity keys are typed errors', () => {
+  assert.throws(() => parseIdentityPublicKey(new Uint8Array(31)), (e) => isProtocolError(e, 'ERR_KEY_INVALID'));
+  // the identity point (0, 1) encodes as 0x01 followed by zeros: small order, refused
+  const identityPoint = new Uint8Array(32);
+  identityPoint[0] = 1;
+  assert.throws(() => parseIdentityPublicKey(identityPoint), (e) => isProtocolError(e, 'ERR_KEY_INVALID'));
+  // y = 2 is not on the curve
+  const offCurve = new Uint8Array(32);
+  offCurve[0] = 2;
+  assert.throws(() => parseIdentityPublicKey(offCurve), (e) => isProtocolError(e, 'ERR_KEY_INVALID'));
+});
+
+test('an identity key pair never prints its seed', async () => {
+  const id = await IdentityKeyPair.fromSeed(crypto, new Uint8Array(32).fill(0xab));
+  const seedHex = 'ab'.repeat(32);
+  for (const shown of [String(id), JSON.stringify(id), inspect(id, { showHidden: true, depth: 5 }), JSON.stringify({ id })]) {
+    assert.ok(!shown.includes(seedHex), `seed leaked in: ${shown}`);
+    assert.ok(shown.includes('[IdentityKeyPair: redacted]'), `expected the redaction marker, got: ${shown}`);
+  }
+  // the public half is still reachable on purpose
+  assert.equal(id.publicKey.length, 32);
+});
+
+test('a signature by the identity verifies, and fails for another message', async () => {
+  const id = await IdentityKeyPair.generate(crypto, seededRng('identity-sign'));
+  const msg = new Uint8Array([1, 2, 3]);
+  const sig = await id.sign(crypto, msg);
+  assert.equal(await crypto.ed25519Verify(id.publicKey, msg, sig), true);
+  assert.equal(await crypto.ed25519Verify(id.publicKey, new Uint8Array([1, 2, 4]), sig), false);
+});
