@@ -28,7 +28,8 @@ export function wipe(...bufs: readonly Uint8Array[]): void {
 }
 
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is content, not a marker to drop, so decoding stays canonical (one string per byte string).
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function utf8(s: string): Uint8Array {
   return utf8Encoder.encode(s);
