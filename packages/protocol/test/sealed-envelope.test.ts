@@ -39,7 +39,7 @@ function rejects(code: ProtocolErrorCode, what: string) {
 }
 
 async function aliceToBob(content = message, seed = 'a2b'): Promise<Uint8Array> {
-  return sealEnvelope(crypto, seededRng(seed), { sender: alice, certificate: aliceCert, recipient: bob.publicKey, contentType: WireType.RatchetMessage, content });
+  return sealEnvelope(crypto, seededRng(seed), { sender: alice, certificate: aliceCert, recipient: bob.publicKey, contentType: 'ratchet', content });
 }
 
 test('Bob opens what Alice sealed and learns her certified address and key', async () => {
@@ -50,12 +50,12 @@ test('Bob opens what Alice sealed and learns her certified address and key', asy
   assert.equal(opened.sender.username, 'alice');
   assert.equal(opened.sender.deviceId, 7);
   assert.equal(toHex(opened.sender.identityKey), toHex(alice.publicKey));
-  assert.equal(opened.contentType, WireType.RatchetMessage);
+  assert.equal(opened.contentType, 'ratchet');
   assert.equal(toHex(opened.content), toHex(message));
 });
 
 test('the noble and the fast provider produce the same envelope and open each other\'s', async () => {
-  const input = { sender: alice, certificate: aliceCert, recipient: bob.publicKey, contentType: WireType.RatchetMessage, content: message } as const;
+  const input = { sender: alice, certificate: aliceCert, recipient: bob.publicKey, contentType: 'ratchet', content: message } as const;
   const byNoble = await sealEnvelope(nobleProvider, seededRng('providers'), input);
   const byFast = await sealEnvelope(fastProvider, seededRng('providers'), input);
   assert.equal(toHex(byFast), toHex(byNoble));
@@ -64,7 +64,7 @@ test('the noble and the fast provider produce the same envelope and open each ot
 });
 
 test('both content types round trip', async () => {
-  for (const contentType of [WireType.PrekeyMessage, WireType.RatchetMessage] as const) {
+  for (const contentType of ['prekey', 'ratchet'] as const) {
     const env = await sealEnvelope(crypto, rng, { sender: alice, certificate: aliceCert, recipient: bob.publicKey, contentType, content: message });
     assert.equal((await openEnvelope(crypto, bob, env, NOW)).contentType, contentType, `content type ${contentType}`);
   }
@@ -112,14 +112,14 @@ test('sender mismatch: Mallory seals with her own key but Alice\'s certificate (
   await assert.rejects(openEnvelope(crypto, bob, env, NOW), rejects('ERR_SEALED_SENDER_MISMATCH', 'borrowed certificate'));
   // and sealEnvelope refuses to build it at all
   await assert.rejects(
-    sealEnvelope(crypto, rng, { sender: mallory, certificate: aliceCert, recipient: bob.publicKey, contentType: WireType.RatchetMessage, content: message }),
+    sealEnvelope(crypto, rng, { sender: mallory, certificate: aliceCert, recipient: bob.publicKey, contentType: 'ratchet', content: message }),
     rejects('ERR_ARGUMENT', 'sealEnvelope with another key\'s certificate'),
   );
 });
 
 test('a certificate whose signature does not verify is rejected (ERR_SIGNATURE_INVALID)', async () => {
   const altered = { ...malloryCert, username: 'alice' }; // Mallory edits her own certificate's address
-  const env = await sealEnvelope(crypto, rng, { sender: mallory, certificate: altered, recipient: bob.publicKey, contentType: WireType.RatchetMessage, content: message });
+  const env = await sealEnvelope(crypto, rng, { sender: mallory, certificate: altered, recipient: bob.publicKey, contentType: 'ratchet', content: message });
   await assert.rejects(openEnvelope(crypto, bob, env, NOW), rejects('ERR_SIGNATURE_INVALID', 'edited certificate'));
 });
 
@@ -199,7 +199,7 @@ test('content too large for the largest bucket is refused when sealing', async (
   const { MAX_SEALED_ENVELOPE_BYTES } = await import('../src/limits.ts');
   const content = new Uint8Array(MAX_SEALED_ENVELOPE_BYTES);
   await assert.rejects(
-    sealEnvelope(crypto, rng, { sender: alice, certificate: aliceCert, recipient: bob.publicKey, contentType: WireType.RatchetMessage, content }),
+    sealEnvelope(crypto, rng, { sender: alice, certificate: aliceCert, recipient: bob.publicKey, contentType: 'ratchet', content }),
     rejects('ERR_WIRE_TOO_LARGE', 'content of MAX_SEALED_ENVELOPE_BYTES'),
   );
 });

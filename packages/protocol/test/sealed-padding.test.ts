@@ -7,7 +7,6 @@ import fc from 'fast-check';
 import { seededRng } from '@sotto/test-support';
 import { IdentityKeyPair, isProtocolError, nobleProvider } from '@sotto/protocol';
 import { MAX_SEALED_ENVELOPE_BYTES, SEALED_BUCKET_DOUBLING_MAX, SEALED_BUCKET_MIN, SEALED_BUCKET_STEP } from '../src/limits.ts';
-import { WireType } from '../src/wire/version.ts';
 import { SEALED_CONTENT_FIXED_BYTES } from '../src/wire/sealed-content.ts';
 import { SEALED_ENVELOPE_OVERHEAD } from '../src/wire/sealed-envelope.ts';
 import { encodeSenderCertificate } from '../src/wire/sender-certificate.ts';
@@ -25,7 +24,7 @@ const cert = await createSenderCertificate(crypto, alice, { username: 'alice', d
 const FIXED = SEALED_ENVELOPE_OVERHEAD + 1 + SEALED_CONTENT_FIXED_BYTES + encodeSenderCertificate(cert).length;
 
 function seal(content: Uint8Array): Promise<Uint8Array> {
-  return sealEnvelope(crypto, rng, { sender: alice, certificate: cert, recipient: bob.publicKey, contentType: WireType.RatchetMessage, content });
+  return sealEnvelope(crypto, rng, { sender: alice, certificate: cert, recipient: bob.publicKey, contentType: 'ratchet', content });
 }
 
 test('the bucket list: 512 B doubling to 64 KiB, then 64 KiB steps up to MAX_SEALED_ENVELOPE_BYTES', () => {

@@ -16,6 +16,7 @@ import { setupHpkeRecipient, setupHpkeSender } from '../hpke/hpke.ts';
 import type { HpkeAead } from '../hpke/suite.ts';
 import { WIRE_VERSION, WireType } from '../wire/version.ts';
 import { decodeSealedContent, encodeSealedContent, type SealedContentType } from '../wire/sealed-content.ts';
+import type { SessionMessageKind } from '../session/session.ts';
 import { SEALED_ENVELOPE_OVERHEAD, SEALED_INNER_AAD_BYTES, decodeSealedEnvelope, encodeSealedEnvelope } from '../wire/sealed-envelope.ts';
 import type { SenderCertificate } from '../wire/sender-certificate.ts';
 import { padIso7816, sealedBucketFor, unpadIso7816 } from './padding.ts';
@@ -37,7 +38,8 @@ export interface SealInput {
   readonly certificate: SenderCertificate;
   /** The recipient's Ed25519 identity key, as the sender trusts it. */
   readonly recipient: IdentityPublicKey;
-  readonly contentType: SealedContentType;
+  /** The kind of the session message carried, as `sessionEncrypt` returned it. */
+  readonly contentType: SessionMessageKind;
   /** The encoded prekey or ratchet message. */
   readonly content: Uint8Array;
 }
@@ -49,8 +51,16 @@ export interface OpenedEnvelope {
   /** The authenticated sender: certificate fields, checked against the key that authenticated the envelope. */
   readonly sender: { readonly username: string; readonly deviceId: number; readonly identityKey: IdentityPublicKey };
   readonly certificate: SenderCertificate;
-  readonly contentType: SealedContentType;
+  /** Whether `content` is a prekey message (for acceptPrekeyMessage) or a ratchet message (for sessionDecrypt). */
+  readonly contentType: SessionMessageKind;
   readonly content: Uint8Array;
+}
+
+/** docs/protocol/06 §6.4: the API's message kinds and their type bytes in SealedContent (docs/protocol.md §2.2). */
+const KIND_TO_WIRE: Readonly<Record<SessionMessageKind, SealedContentType>> = { prekey: WireType.PrekeyMessage, ratchet: WireType.RatchetMessage };
+
+function kindOf(t: SealedContentType): SessionMessageKind {
+  return t === WireType.PrekeyMessage ? 'prekey' : 'ratchet';
 }
 
 function outerInfo(recipient: Uint8Array): Uint8Array {
@@ -69,7 +79,7 @@ export async function sealEnvelope(crypto: CryptoProvider, rng: Rng, input: Seal
   }
   const recipientDh = identityDhPublicKey(parseIdentityPublicKey(recipient));
   // §6.7 step 1–2: SealedContent, then ISO/IEC 7816-4 padding to the smallest bucket that fits
-  const sealedContent = encodeSealedContent({ certificate, contentType: input.contentType, content: input.content });
+  const sealedContent = encodeSealedContent({ certificate, contentType: KIND_TO_WIRE[input.contentType], content: input.content });
   const bucket = sealedBucketFor(SEALED_ENVELOPE_OVERHEAD + sealedContent.length + 1);
   const padded = padIso7816(sealedContent, bucket - SEALED_ENVELOPE_OVERHEAD);
 
@@ -190,7 +200,7 @@ export async function openWith(
   return {
     sender: { username: cert.username, deviceId: cert.deviceId, identityKey: cert.identityKey },
     certificate: cert,
-    contentType: content.contentType,
+    contentType: kindOf(content.contentType),
     content: content.content,
   };
 }
