@@ -1,16 +1,21 @@
 // Every resource bound of the protocol core, each with its reason (STYLE.md §3; libsignal consts.rs).
 
 /** Most message keys one chain may skip ahead in a single step (Double Ratchet rev 1 §3.5 MAX_SKIP).
- *  Bounds the work and memory a forged counter can force on the receiver. libsignal uses 2000. */
+ *  Bounds the work and memory a forged counter can force on the receiver (libsignal consts.rs keeps
+ *  2000 keys, MAX_MESSAGE_KEYS, but allows jumps of 25000, MAX_FORWARD_JUMPS; we bound both at 2000). */
 export const MAX_SKIP = 2000;
 
 /** Most skipped message keys kept per session, oldest dropped first: lost messages must not grow
- *  state without bound (Double Ratchet rev 1 §6.5 "deleting skipped message keys"). */
+ *  state without bound (Double Ratchet rev 1 §6.4 "deletion of skipped message keys"). */
 export const MAX_SKIPPED_KEYS = 2000;
 
 /** Most receiving chains kept (current + previous), so a late message from an older ratchet step can
- *  still be read without keeping every chain forever. libsignal keeps 5 previous states. */
+ *  still be read without keeping every chain forever (libsignal consts.rs MAX_RECEIVER_CHAINS = 5). */
 export const MAX_RECEIVER_CHAINS = 5;
+
+/** Largest session associated data a ratchet accepts (identity keys and handshake context, well under
+ *  this): it is stored in every ratchet state and prefixed to every message's AEAD input. */
+export const MAX_RATCHET_AD_BYTES = 4096;
 
 /** Largest plaintext one message may carry (64 MiB). Bigger payloads go as attachments. */
 export const MAX_PLAINTEXT_BYTES = 64 * 1024 * 1024;
@@ -20,3 +25,38 @@ export const MAX_MESSAGE_BYTES = MAX_PLAINTEXT_BYTES + 64 * 1024;
 
 /** Message counters are u32 on the wire; a chain refuses to go past this (rekey first). */
 export const MAX_COUNTER = 0xffffffff;
+
+/** Highest HPKE sequence number a context uses (RFC 9180 §5.2 allows 2^96 − 1): the largest integer a
+ *  JavaScript number holds exactly. Unreachable in practice; Sotto's envelopes use sequence 0 only. */
+export const HPKE_MAX_SEQUENCE = Number.MAX_SAFE_INTEGER;
+
+/** Longest username (UTF-8 bytes) in a sender certificate or a safety number: usernames are short
+ *  handles, and a bound keeps certificates (carried in every sealed envelope) small. */
+export const MAX_USERNAME_BYTES = 64;
+
+/** Sealed-envelope size buckets (docs/protocol/06-sealed-envelope.md §6.7): every envelope is padded
+ *  to one of SEALED_BUCKET_MIN · 2^k up to SEALED_BUCKET_DOUBLING_MAX, then every multiple of
+ *  SEALED_BUCKET_STEP up to MAX_SEALED_ENVELOPE_BYTES, so the server learns a bucket, not a length.
+ *  Why: 512 B is the smallest useful bucket (130 B of HPKE overhead, a >= 113 B sender certificate
+ *  and a 58 B ratchet header already exceed 256 B) and holds every short text; doubling to 64 KiB gives 8
+ *  classes for ordinary messages (at most 2x bandwidth, bytes that are cheap at that size); above
+ *  64 KiB, 64 KiB steps cap the overhead per message at 64 KiB while leaking at most ~10 bits. */
+export const SEALED_BUCKET_MIN = 512;
+export const SEALED_BUCKET_DOUBLING_MAX = 64 * 1024;
+export const SEALED_BUCKET_STEP = 64 * 1024;
+
+/** Largest sealed envelope: the decoder-wide message bound (a multiple of SEALED_BUCKET_STEP), which
+ *  leaves room for a ratchet or prekey message carrying MAX_PLAINTEXT_BYTES. */
+export const MAX_SEALED_ENVELOPE_BYTES = MAX_MESSAGE_BYTES;
+
+/** Largest encoded ratchet state inside a persisted session (1 MiB): MAX_SKIPPED_KEYS entries of under
+ *  100 bytes each plus MAX_RECEIVER_CHAINS chains fit many times over; a decoder rejects anything bigger. */
+export const MAX_SESSION_STATE_BYTES = 1024 * 1024;
+
+/** Most one-time prekeys of each kind (X25519, ML-KEM-1024) in one upload: bounds the upload's size
+ *  (100 ML-KEM keys ≈ 160 KiB) and a server's verification work per request; libsignal-server allows 100. */
+export const MAX_PREKEYS_PER_UPLOAD = 100;
+
+/** Identity public keys whose validation and X25519 form are remembered (public data only). A busy
+ *  client meets the same few contacts' keys again and again; the bound keeps memory small. */
+export const IDENTITY_KEY_CACHE_ENTRIES = 1024;

@@ -58,3 +58,27 @@ test('a signature by the identity verifies, and fails for another message', asyn
   assert.equal(await crypto.ed25519Verify(id.publicKey, msg, sig), true);
   assert.equal(await crypto.ed25519Verify(id.publicKey, new Uint8Array([1, 2, 4]), sig), false);
 });
+
+test('the direct u = (1 + y) / (1 − y) map equals noble\'s point-based conversion for many keys', async () => {
+  const { ed25519 } = await import('@noble/curves/ed25519.js');
+  const rng = seededRng('identity-map-direct');
+  for (let i = 0; i < 64; i++) {
+    const pub = ed25519.getPublicKey(rng(32));
+    // parse twice: once computing, once from the memo; both must equal the reference
+    for (let round = 0; round < 2; round++) {
+      const key = parseIdentityPublicKey(pub);
+      assert.equal(toHex(identityDhPublicKey(key)), toHex(ed25519.utils.toMontgomery(pub)), `case ${i} round ${round}`);
+    }
+  }
+});
+
+test('identity.dh equals X25519 with the exported scalar, and the exported scalar is a copy', async () => {
+  const rng = seededRng('identity-dh-method');
+  const a = await IdentityKeyPair.generate(crypto, rng);
+  const peer = await crypto.x25519PublicKey(rng(32));
+  const viaMethod = await a.dh(crypto, peer);
+  const scalar = a.dhPrivateKey(crypto);
+  assert.equal(toHex(viaMethod), toHex(await crypto.x25519(scalar, peer)));
+  scalar.fill(0); // wiping the copy must not touch the identity
+  assert.equal(toHex(await a.dh(crypto, peer)), toHex(viaMethod));
+});

@@ -75,10 +75,9 @@ export async function pqxdhInitiate(crypto: CryptoProvider, rng: Rng, ownIdentit
   const ekPrivate = rng(X25519_KEY_BYTES); //                    §3.3 "generates an ephemeral curve key pair EK_A"
   const ekPublic = parseX25519PublicKey(await crypto.x25519PublicKey(ekPrivate), 'ephemeral key');
   const kem = await crypto.mlKem1024Encapsulate(bundle.kemPrekey.publicKey, rng(MLKEM_MESSAGE_BYTES)); // (CT, SS) = PQKEM-ENC(PQPK_B)
-  const ikAPrivate = ownIdentity.dhPrivateKey(crypto);
   const parts: Uint8Array[] = [];
   try {
-    parts.push(await crypto.x25519(ikAPrivate, bundle.signedPrekey.publicKey)); //          DH1 = DH(IK_A, SPK_B)
+    parts.push(await ownIdentity.dh(crypto, bundle.signedPrekey.publicKey)); //             DH1 = DH(IK_A, SPK_B)
     parts.push(await crypto.x25519(ekPrivate, ikB)); //                                      DH2 = DH(EK_A, IK_B)
     parts.push(await crypto.x25519(ekPrivate, bundle.signedPrekey.publicKey)); //           DH3 = DH(EK_A, SPK_B)
     if (bundle.oneTimePrekey !== undefined) {
@@ -99,7 +98,7 @@ export async function pqxdhInitiate(crypto: CryptoProvider, rng: Rng, ownIdentit
     };
     return { sharedSecret, associatedData, header };
   } finally {
-    wipe(ekPrivate, ikAPrivate, kem.sharedSecret, ...parts); //   "Alice deletes her ephemeral private key, the DH outputs and SS"
+    wipe(ekPrivate, kem.sharedSecret, ...parts); //   "Alice deletes her ephemeral private key, the DH outputs and SS"
   }
 }
 
@@ -123,12 +122,11 @@ export async function pqxdhRespond(
   kemCiphertext: Uint8Array,
 ): Promise<PqxdhResult> {
   const ikA = identityDhPublicKey(initiatorIdentity);
-  const ikBPrivate = ownIdentity.dhPrivateKey(crypto);
   const parts: Uint8Array[] = [];
   try {
     const ss = await keys.kemPrekey.decapsulate(crypto, kemCiphertext); // SS = PQKEM-DEC(PQPK_B, CT)
     parts.push(await keys.signedPrekey.dh(crypto, ikA)); //                 DH1 = DH(IK_A, SPK_B)
-    parts.push(await crypto.x25519(ikBPrivate, baseKey)); //               DH2 = DH(EK_A, IK_B)
+    parts.push(await ownIdentity.dh(crypto, baseKey)); //                  DH2 = DH(EK_A, IK_B)
     parts.push(await keys.signedPrekey.dh(crypto, baseKey)); //            DH3 = DH(EK_A, SPK_B)
     if (keys.oneTimePrekey !== undefined) {
       parts.push(await keys.oneTimePrekey.dh(crypto, baseKey)); //         DH4 = DH(EK_A, OPK_B)
@@ -139,6 +137,6 @@ export async function pqxdhRespond(
     wipe(km);
     return { sharedSecret, associatedData: pqxdhAssociatedData(initiatorIdentity, ownIdentity.publicKey) }; // AD as in §3.3
   } finally {
-    wipe(ikBPrivate, ...parts); //                                         "then deletes the DH values and SS values"
+    wipe(...parts); // "then deletes the DH values and SS values"
   }
 }

@@ -4,7 +4,11 @@
 // §5.1.5), the way Wire's Proteus uses one Ed25519 identity for both. Each key is used in one role
 // per protocol step, and every signature and DH is bound to its purpose by the KDF labels.
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
 import { ProtocolError } from '../errors.ts';
+import { toHex } from '../internal/bytes.ts';
+import { Lru } from '../internal/lru.ts';
+import { IDENTITY_KEY_CACHE_ENTRIES } from '../limits.ts';
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SEED_BYTES, type CryptoProvider, type Rng } from '../crypto/provider.ts';
 import { Redacted, type Brand } from './redacted.ts';
 
@@ -17,6 +21,9 @@ export type IdentityDhPublicKey = Brand<Uint8Array, 'IdentityDhPublicKey'>;
 export class IdentityKeyPair extends Redacted {
   protected readonly kind = 'IdentityKeyPair';
   readonly #seed: Uint8Array;
+  /** The X25519 scalar, derived once: the same array on every DH lets the fast provider reuse its
+   *  imported key object. Never handed out (dhPrivateKey() returns a copy). */
+  #dhScalar: Uint8Array | undefined;
   readonly publicKey: IdentityPublicKey;
 
   private constructor(seed: Uint8Array, publicKey: IdentityPublicKey) {
@@ -50,26 +57,61 @@ export class IdentityKeyPair extends Redacted {
   /** The X25519 private scalar for this identity: SHA-512(seed)[0..32] (RFC 8032 §5.1.5 step 1;
    *  X25519 clamps it, RFC 7748 §5, exactly as Ed25519 step 2 does). */
   dhPrivateKey(crypto: CryptoProvider): Uint8Array {
-    return crypto.sha512(this.#seed).slice(0, 32);
+    return this.#scalar(crypto).slice();
+  }
+
+  /** X25519 between this identity (its §1.3 scalar) and a peer's X25519 public key. */
+  dh(crypto: CryptoProvider, peerPublicKey: Uint8Array): Promise<Uint8Array> {
+    return crypto.x25519(this.#scalar(crypto), peerPublicKey);
+  }
+
+  #scalar(crypto: CryptoProvider): Uint8Array {
+    this.#dhScalar ??= crypto.sha512(this.#seed).slice(0, 32);
+    return this.#dhScalar;
   }
 }
 
-/** Checks that 32 bytes decode to an Ed25519 point (RFC 8032 §5.1.3) and returns them branded. */
+// Validated identity keys and their X25519 forms, by hex. Public data only; decoding a point costs
+// a square root (~100 µs in JavaScript) and every handshake and envelope meets the same keys again.
+const validated = new Lru<IdentityDhPublicKey>(IDENTITY_KEY_CACHE_ENTRIES);
+
+/** Checks that 32 bytes are the canonical encoding of an Ed25519 point of large order (RFC 8032
+ *  §5.1.3, strict) and returns a branded copy. */
 export function parseIdentityPublicKey(bytes: Uint8Array): IdentityPublicKey {
   if (bytes.length !== ED25519_PUBLIC_KEY_BYTES) {
     throw new ProtocolError('ERR_KEY_INVALID', `identity key: expected ${ED25519_PUBLIC_KEY_BYTES} bytes, got ${bytes.length}`);
   }
+  const key = bytes.slice() as IdentityPublicKey;
+  const hex = toHex(key);
+  if (validated.get(hex) !== undefined) return key;
   try {
-    const p = ed25519.Point.fromBytes(bytes, false);
+    const p = ed25519.Point.fromBytes(key, false); // zip215 = false: canonical y < p only
     // A small-order identity would make every DH with it predictable.
     if (p.isSmallOrder()) throw new Error('small order');
   } catch {
     throw new ProtocolError('ERR_KEY_INVALID', 'identity key is not a valid Ed25519 point of large order');
   }
-  return bytes.slice() as IdentityPublicKey;
+  validated.set(hex, montgomeryU(key));
+  return key;
 }
 
 /** RFC 7748 §4.1 birational map from an Ed25519 public key to its X25519 u-coordinate. */
 export function identityDhPublicKey(key: IdentityPublicKey): IdentityDhPublicKey {
-  return ed25519.utils.toMontgomery(key) as IdentityDhPublicKey;
+  const hex = toHex(key);
+  const known = validated.get(hex);
+  if (known !== undefined) return known.slice() as IdentityDhPublicKey;
+  // A branded key always came through parseIdentityPublicKey; parse again in case it was evicted.
+  parseIdentityPublicKey(key);
+  return (validated.get(hex) ?? montgomeryU(key)).slice() as IdentityDhPublicKey;
+}
+
+/** u = (1 + y) / (1 − y) mod p (RFC 7748 §4.1), for a key already known to be a canonical point of
+ *  large order (so y < p and y ≠ 1). One field inversion instead of a full point decompression. */
+function montgomeryU(key: IdentityPublicKey): IdentityDhPublicKey {
+  const Fp = ed25519.Point.Fp;
+  const yBytes = key.slice();
+  yBytes[31] = (yBytes[31] ?? 0) & 0x7f; // RFC 8032 §5.1.3 step 1: the top bit is the sign of x
+  const y = bytesToNumberLE(yBytes);
+  const u = Fp.mul(Fp.add(Fp.ONE, y), Fp.inv(Fp.sub(Fp.ONE, y)));
+  return numberToBytesLE(u, 32) as IdentityDhPublicKey;
 }

@@ -17,5 +17,7 @@ export const WireType = {
   OneTimePrekey: 0x08,
   SenderCertificate: 0x09,
   SealedContent: 0x0a,
+  RatchetState: 0x0b,
+  PrekeyUpload: 0x0c,
 } as const;
 export type WireType = (typeof WireType)[keyof typeof WireType];
