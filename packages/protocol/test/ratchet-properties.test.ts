@@ -510,7 +510,9 @@ test('property: random schedules of drop / reorder / duplicate / tamper decrypt 
   const before = messagesExercised;
   // The corpus holds at least the hand-written seed (a late message of a chain dropped after six steps).
   assert.ok(corpusEntries('ratchet-schedule').length > 0, 'the ratchet-schedule corpus is missing');
-  await checkWithCorpus('ratchet-schedule', fc.array(opArb, { maxLength: 200 }), runSchedule, { numRuns: 300 });
+  // The first run has a fixed seed so that the branch-coverage assertions below cannot flake; the long
+  // run draws a fresh seed every time to keep exploring (a failure lands in test/corpus/).
+  await checkWithCorpus('ratchet-schedule', fc.array(opArb, { maxLength: 200 }), runSchedule, { numRuns: 300, seed: 0x50770 });
   await checkWithCorpus('ratchet-schedule-long', fc.array(opArb, { maxLength: 1500, size: 'max' }), runSchedule, { numRuns: 10 });
   t.diagnostic(`messages sent through the schedules: ${messagesExercised - before}`);
   t.diagnostic(`outcomes: ${JSON.stringify(Object.fromEntries(outcomes))}`);

@@ -5,12 +5,13 @@
 // (HMAC-SHA-256 with 0x01 / 0x02) — and checks the message-key shape HKDF-SHA-256(salt = none,
 // ikm = seed, info, L) through the provider Sotto uses for its own message keys.
 // What it cannot prove: Sotto's own labels and lengths ("Sotto v1 root ratchet" for KDF_RK, "Sotto v1
-// message keys" with L = 44 for the AES-256-GCM key and nonce). Those are Sotto's by design, so no
-// outside vector exists; they are cross-checked below against @noble/hashes' HKDF called directly,
+// message keys" with HKDF-Expand, L = 32, for the AES-256-GCM key, and a zero nonce). Those are
+// Sotto's by design, so no outside vector exists; they are cross-checked below against @noble/hashes'
+// HKDF (Extract/Expand) called directly,
 // between the two providers, and by the round trips of the other ratchet tests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hkdf } from '@noble/hashes/hkdf.js';
+import { expand, hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { x25519 } from '@noble/curves/ed25519.js';
@@ -68,10 +69,10 @@ for (const crypto of providers) {
       assert.deepEqual(ROOT_KDF_INFO, utf8('Sotto v1 root ratchet'));
 
       const mk = rng(32) as MessageKey;
-      const okm = hkdf(sha256, mk, undefined, utf8('Sotto v1 message keys'), 44);
+      const expectedKey = expand(sha256, mk, utf8('Sotto v1 message keys'), 32); // RFC 5869 §3.3: Expand only
       const { key, nonce } = deriveMessageAeadKeys(crypto, mk);
-      assert.equal(toHex(key), toHex(okm.subarray(0, 32)), `case ${i}: AEAD key`);
-      assert.equal(toHex(nonce), toHex(okm.subarray(32)), `case ${i}: AEAD nonce`);
+      assert.equal(toHex(key), toHex(expectedKey), `case ${i}: AEAD key`);
+      assert.equal(toHex(nonce), '00'.repeat(12), `case ${i}: AEAD nonce`);
       assert.deepEqual(MESSAGE_KEYS_INFO, utf8('Sotto v1 message keys'));
     }
   });
@@ -129,9 +130,9 @@ test('the first message each way, re-derived independently from the chapter 5 te
     };
     const sealRef = (ck: Uint8Array, dhPub: Uint8Array, pn: number, n: number, pt: Uint8Array): Uint8Array => {
       const mk = hmac(sha256, ck, Uint8Array.of(1));
-      const okm = hkdf(sha256, mk, undefined, utf8('Sotto v1 message keys'), 44);
+      const key = expand(sha256, mk, utf8('Sotto v1 message keys'), 32);
       const header = concatBytes(Uint8Array.of(1, 3), dhPub, u32be(pn), u32be(n));
-      return concatBytes(header, gcm(okm.slice(0, 32), okm.slice(32, 44), concatBytes(ad, header)).encrypt(pt));
+      return concatBytes(header, gcm(key, new Uint8Array(12), concatBytes(ad, header)).encrypt(pt));
     };
 
     // Alice: RK, CKs = KDF_RK(SK, DH(A, SPK)); message 0 of her first chain.
