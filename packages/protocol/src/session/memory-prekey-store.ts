@@ -82,5 +82,9 @@ export class MemoryPrekeyStore implements ResponderPrekeyStore {
   toJSON(): string {
     return this.toString();
   }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
 }
 
