@@ -66,3 +66,37 @@ for (const pkg of packages) {
     assert.deepEqual(problems, []);
   });
 }
+
+// No import cycles between source files (STYLE.md §17 import/no-cycle), checked here without a
+// resolver plugin: relative imports of every package's src form a graph that must be acyclic.
+test('no import cycles inside any package src', () => {
+  const graph = new Map<string, string[]>();
+  for (const pkg of packages) {
+    for (const file of sourceFiles(join(packagesDir, pkg, 'src'))) {
+      const text = readFileSync(file, 'utf8');
+      const deps: string[] = [];
+      for (const m of text.matchAll(importRe)) {
+        const spec = m[1] ?? '';
+        // type-only imports vanish at run time but still couple modules; count them too
+        if (spec.startsWith('.')) deps.push(join(file, '..', spec));
+      }
+      graph.set(file, deps);
+    }
+  }
+  const state = new Map<string, 'visiting' | 'done'>();
+  const cycles: string[] = [];
+  const visit = (node: string, path: string[]): void => {
+    const s = state.get(node);
+    if (s === 'done') return;
+    if (s === 'visiting') {
+      cycles.push([...path.slice(path.indexOf(node)), node].map((p) => p.slice(packagesDir.length)).join(' → '));
+      return;
+    }
+    state.set(node, 'visiting');
+    for (const next of graph.get(node) ?? []) visit(next, [...path, node]);
+    state.set(node, 'done');
+  };
+  for (const node of graph.keys()) visit(node, []);
+  assert.ok(graph.size > 20, `expected to scan the sources, found ${graph.size} files`);
+  assert.deepEqual(cycles, []);
+});
