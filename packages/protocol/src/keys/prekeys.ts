@@ -191,13 +191,12 @@ export function verifyKemPrekey(crypto: CryptoProvider, identityKey: IdentityPub
 // Private records. The secret lives in an ECMAScript private field and never prints (STYLE.md §10);
 // `exportSecret()` hands it to a keystore, `restore()` rebuilds the record from it.
 
-/** A signed X25519 prekey with its private key. */
-export class SignedPrekeyPrivate extends Redacted {
-  protected readonly kind = 'SignedPrekeyPrivate';
+/** What signed and one-time X25519 prekeys share: the private scalar, its public record, DH. */
+abstract class X25519PrekeyPrivate<P extends SignedPrekeyPublic | OneTimePrekeyPublic> extends Redacted {
   readonly #privateKey: Uint8Array;
-  readonly public: SignedPrekeyPublic;
+  readonly public: P;
 
-  private constructor(privateKey: Uint8Array, pub: SignedPrekeyPublic) {
+  protected constructor(privateKey: Uint8Array, pub: P) {
     super();
     this.#privateKey = privateKey;
     this.public = pub;
@@ -212,67 +211,65 @@ export class SignedPrekeyPrivate extends Redacted {
     return this.#privateKey.slice();
   }
 
-  /** Rebuilds the record from its exported secret and signature (the public key is recomputed). */
-  static async restore(crypto: CryptoProvider, id: number, privateKey: Uint8Array, signature: Uint8Array): Promise<SignedPrekeyPrivate> {
-    checkPrekeyId(id, 'signed prekey');
-    if (privateKey.length !== X25519_KEY_BYTES) throw new ProtocolError('ERR_KEY_INVALID', `signed prekey secret: expected ${X25519_KEY_BYTES} bytes, got ${privateKey.length}`);
-    const publicKey = parseX25519PublicKey(await crypto.x25519PublicKey(privateKey), 'signed prekey');
-    return new SignedPrekeyPrivate(privateKey.slice(), { id, publicKey, signature: signature.slice() });
-  }
-
-  /** PQXDH §3.2: a fresh X25519 key pair, signed by the identity key. */
-  static async generate(crypto: CryptoProvider, rng: Rng, identity: IdentityKeyPair, id: number): Promise<SignedPrekeyPrivate> {
-    checkPrekeyId(id, 'signed prekey');
-    const privateKey = rng(X25519_KEY_BYTES);
-    const publicKey = parseX25519PublicKey(await crypto.x25519PublicKey(privateKey), 'signed prekey');
-    const signature = await identity.sign(crypto, signedPrekeySignatureInput(id, publicKey));
-    return new SignedPrekeyPrivate(privateKey, { id, publicKey, signature });
-  }
-
   /** @internal X25519 with this prekey's private key (PQXDH §3.4). */
   dh(crypto: CryptoProvider, peer: X25519PublicKey | IdentityDhPublicKey): Promise<Uint8Array> {
     return crypto.x25519(this.#privateKey, peer);
   }
 }
 
-/** A one-time X25519 prekey with its private key. */
-export class OneTimePrekeyPrivate extends Redacted {
+/** The public key of an exported (restored) X25519 prekey secret, checked like any received key. */
+async function restoredX25519Public(crypto: CryptoProvider, privateKey: Uint8Array, what: string): Promise<X25519PublicKey> {
+  if (privateKey.length !== X25519_KEY_BYTES) throw new ProtocolError('ERR_KEY_INVALID', `${what} secret: expected ${X25519_KEY_BYTES} bytes, got ${privateKey.length}`);
+  return parseX25519PublicKey(await crypto.x25519PublicKey(privateKey), what);
+}
+
+/** A fresh X25519 key pair (PQXDH §3.2) and the identity's signature over `signatureInput(id, key)`. */
+async function freshSignedX25519(
+  crypto: CryptoProvider,
+  rng: Rng,
+  identity: IdentityKeyPair,
+  id: number,
+  what: string,
+  signatureInput: (id: number, key: X25519PublicKey) => Uint8Array,
+): Promise<{ privateKey: Uint8Array; pub: SignedPrekeyPublic }> {
+  checkPrekeyId(id, what);
+  const privateKey = rng(X25519_KEY_BYTES);
+  const publicKey = parseX25519PublicKey(await crypto.x25519PublicKey(privateKey), what);
+  const signature = await identity.sign(crypto, signatureInput(id, publicKey));
+  return { privateKey, pub: { id, publicKey, signature } };
+}
+
+/** A signed X25519 prekey with its private key. */
+export class SignedPrekeyPrivate extends X25519PrekeyPrivate<SignedPrekeyPublic> {
+  protected readonly kind = 'SignedPrekeyPrivate';
+
+  /** Rebuilds the record from its exported secret and signature (the public key is recomputed). */
+  static async restore(crypto: CryptoProvider, id: number, privateKey: Uint8Array, signature: Uint8Array): Promise<SignedPrekeyPrivate> {
+    checkPrekeyId(id, 'signed prekey');
+    const publicKey = await restoredX25519Public(crypto, privateKey, 'signed prekey');
+    return new SignedPrekeyPrivate(privateKey.slice(), { id, publicKey, signature: signature.slice() });
+  }
+
+  /** PQXDH §3.2: a fresh X25519 key pair, signed by the identity key. */
+  static async generate(crypto: CryptoProvider, rng: Rng, identity: IdentityKeyPair, id: number): Promise<SignedPrekeyPrivate> {
+    const { privateKey, pub } = await freshSignedX25519(crypto, rng, identity, id, 'signed prekey', signedPrekeySignatureInput);
+    return new SignedPrekeyPrivate(privateKey, pub);
+  }
+}
+
+/** A one-time X25519 prekey with its private key (signed too: docs/protocol/03, stricter than PQXDH). */
+export class OneTimePrekeyPrivate extends X25519PrekeyPrivate<OneTimePrekeyPublic> {
   protected readonly kind = 'OneTimePrekeyPrivate';
-  readonly #privateKey: Uint8Array;
-  readonly public: OneTimePrekeyPublic;
-
-  private constructor(privateKey: Uint8Array, pub: OneTimePrekeyPublic) {
-    super();
-    this.#privateKey = privateKey;
-    this.public = pub;
-  }
-
-  get id(): number {
-    return this.public.id;
-  }
-
-  exportSecret(): Uint8Array {
-    return this.#privateKey.slice();
-  }
 
   static async restore(crypto: CryptoProvider, id: number, privateKey: Uint8Array, signature: Uint8Array): Promise<OneTimePrekeyPrivate> {
     checkPrekeyId(id, 'one-time prekey');
-    if (privateKey.length !== X25519_KEY_BYTES) throw new ProtocolError('ERR_KEY_INVALID', `one-time prekey secret: expected ${X25519_KEY_BYTES} bytes, got ${privateKey.length}`);
-    const publicKey = parseX25519PublicKey(await crypto.x25519PublicKey(privateKey), 'one-time prekey');
+    const publicKey = await restoredX25519Public(crypto, privateKey, 'one-time prekey');
     return new OneTimePrekeyPrivate(privateKey.slice(), { id, publicKey, signature: signature.slice() });
   }
 
   static async generate(crypto: CryptoProvider, rng: Rng, identity: IdentityKeyPair, id: number): Promise<OneTimePrekeyPrivate> {
-    checkPrekeyId(id, 'one-time prekey');
-    const privateKey = rng(X25519_KEY_BYTES);
-    const publicKey = parseX25519PublicKey(await crypto.x25519PublicKey(privateKey), 'one-time prekey');
-    const signature = await identity.sign(crypto, oneTimePrekeySignatureInput(id, publicKey));
-    return new OneTimePrekeyPrivate(privateKey, { id, publicKey, signature });
-  }
-
-  /** @internal */
-  dh(crypto: CryptoProvider, peer: X25519PublicKey | IdentityDhPublicKey): Promise<Uint8Array> {
-    return crypto.x25519(this.#privateKey, peer);
+    const { privateKey, pub } = await freshSignedX25519(crypto, rng, identity, id, 'one-time prekey', oneTimePrekeySignatureInput);
+    return new OneTimePrekeyPrivate(privateKey, pub);
   }
 }
 
