@@ -16,7 +16,9 @@ import {
   type PrekeyBundle,
   type ProtocolErrorCode,
 } from '@sotto/protocol';
-import { fromUtf8, utf8 } from '../src/internal/bytes.ts';
+import { ed25519, ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js';
+import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
+import { fromUtf8, toHex, utf8 } from '../src/internal/bytes.ts';
 import { bundleOf, crypto, makeDevice } from './handshake-fixtures.ts';
 
 const rejectsWith = (code: ProtocolErrorCode) => (e: unknown) => isProtocolError(e, code);
@@ -81,4 +83,38 @@ test('attack: Mallory re-sends Alice\'s initial message under her own identity k
   const bad = message.bytes.slice();
   bad.set(mallory.publicKey, 2);
   await assert.rejects(acceptPrekeyMessage(crypto, rng, bob.identity, bob.store, bad), rejectsWith('ERR_HANDSHAKE_FAILED'));
+});
+
+/** u(P + T): the X25519 key EK_A shifted by the torsion point T (RFC 7748 §4.1 maps both ways). */
+function addTorsion(uBytes: Uint8Array, t: InstanceType<typeof ed25519.Point>): Uint8Array {
+  const Fp = ed25519.Point.Fp;
+  const u = bytesToNumberLE(uBytes);
+  const y = Fp.mul(Fp.sub(u, Fp.ONE), Fp.inv(Fp.add(u, Fp.ONE)));
+  const q = ed25519.Point.fromBytes(numberToBytesLE(y, 32), false).add(t).toAffine();
+  return numberToBytesLE(Fp.mul(Fp.add(Fp.ONE, q.y), Fp.inv(Fp.sub(Fp.ONE, q.y))), 32);
+}
+
+test('attack: replaying a last-resort first message with EK_A + T for each torsion point T → ERR_HANDSHAKE_FAILED', async () => {
+  // X25519 clamps scalars to multiples of 8, so EK_A + T gives the same DH2..DH4 and the same SK. Found
+  // in review: without EK_A in AD these 7 encodings each authenticated and slipped past the replay
+  // record (keyed by EK_A). AD now ends with EncodeEC(EK_A) (docs/protocol/04 §4.5).
+  const rng = seededRng('attack torsion base key');
+  const bob = await makeDevice(crypto, rng);
+  const alice = await IdentityKeyPair.generate(crypto, rng);
+  const bundle = await verifyPrekeyBundle(crypto, bundleOf(bob, { kem: 'last-resort' }));
+  const { message } = await sessionEncrypt(crypto, rng, await initiateSession(crypto, rng, alice, bundle), utf8('transfer 100 EUR'));
+  await acceptPrekeyMessage(crypto, rng, bob.identity, bob.store, message.bytes);
+  const before = bob.store.snapshot();
+  const ek = message.bytes.slice(34, 66); // docs/protocol/04 §4.6: EK_A at offset 34
+  const variants = new Set<string>();
+  for (const hex of ED25519_TORSION_SUBGROUP) {
+    const shifted = addTorsion(ek, ed25519.Point.fromHex(hex));
+    if (toHex(shifted) === toHex(ek) || variants.has(toHex(shifted))) continue;
+    variants.add(toHex(shifted));
+    const forged = message.bytes.slice();
+    forged.set(shifted, 34);
+    await assert.rejects(acceptPrekeyMessage(crypto, rng, bob.identity, bob.store, forged), (e: unknown) => isProtocolError(e, 'ERR_HANDSHAKE_FAILED') || isProtocolError(e, 'ERR_KEY_INVALID'), `EK_A + T (${hex})`);
+  }
+  assert.equal(variants.size, 7, 'seven distinct shifted encodings of EK_A');
+  assert.equal(bob.store.snapshot(), before, 'the prekey store is unchanged');
 });

@@ -68,12 +68,13 @@ for (const oneTime of [0, undefined]) {
       assert.equal(toHex(a.associatedData), toHex(b.associatedData), 'initiator and responder AD');
       const expected = independentSk(bob, alice.publicKey, a.header.baseKey, a.header.kemCiphertext, oneTime, kemKey);
       assert.equal(toHex(a.sharedSecret), toHex(expected), 'SK from the spec formula');
-      // AD = EncodeEC(IK_A) || EncodeEC(IK_B) || 0x06 || IK_A(Ed25519) || 0x06 || IK_B(Ed25519)
+      // AD = EncodeEC(IK_A) || EncodeEC(IK_B) || 0x06 || IK_A(Ed25519) || 0x06 || IK_B(Ed25519) || EncodeEC(EK_A)
       const ad = concatBytes(
         Uint8Array.of(0x05), ed25519.utils.toMontgomery(alice.publicKey),
         Uint8Array.of(0x05), ed25519.utils.toMontgomery(bobIdentity.publicKey),
         Uint8Array.of(0x06), alice.publicKey,
         Uint8Array.of(0x06), bobIdentity.publicKey,
+        Uint8Array.of(0x05), a.header.baseKey,
       );
       assert.equal(toHex(a.associatedData), toHex(ad), 'AD layout');
       assert.equal(a.header.oneTimePrekeyId, oneTime === undefined ? undefined : 100);
@@ -130,8 +131,9 @@ test('AD distinguishes identity keys that share an X25519 form (Ed25519 sign bit
   const flipped = a.publicKey.slice();
   flipped[31] = (flipped[31] ?? 0) ^ 0x80; // -A: same Montgomery u
   assert.equal(toHex(ed25519.utils.toMontgomery(flipped)), toHex(ed25519.utils.toMontgomery(a.publicKey)));
-  const ad1 = pqxdhAssociatedData(a.publicKey, b.publicKey);
-  const ad2 = pqxdhAssociatedData(flipped as typeof a.publicKey, b.publicKey);
+  const ek = parseX25519PublicKey(await crypto.x25519PublicKey(rng(32)));
+  const ad1 = pqxdhAssociatedData(a.publicKey, b.publicKey, ek);
+  const ad2 = pqxdhAssociatedData(flipped as typeof a.publicKey, b.publicKey, ek);
   assert.notEqual(toHex(ad1), toHex(ad2));
 });
 

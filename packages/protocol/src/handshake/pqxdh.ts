@@ -38,19 +38,24 @@ export function pqxdhKdf(crypto: CryptoProvider, km: Uint8Array): Uint8Array {
 
 /**
  * PQXDH §3.3 AD = EncodeEC(IK_A) || EncodeEC(IK_B), followed by the Ed25519 encodings of both identity
- * keys (allowed by §3.3: "Alice may optionally append additional information to AD"). The appended
- * part matters because the map Ed25519 → X25519 drops the sign of x: without it, a flipped sign bit on
- * IK_A would give the same DH values and the same AD, and Bob would record the wrong identity key.
+ * keys and EncodeEC(EK_A) (allowed by §3.3: "Alice may optionally append additional information to
+ * AD"). Both appended parts close malleability that the DH values alone leave open:
+ *  - the map Ed25519 → X25519 drops the sign of x: without the Ed25519 encodings, a flipped sign bit
+ *    on IK_A would give the same DH values and the same AD, and Bob would record the wrong identity key;
+ *  - X25519 clamps scalars to multiples of 8, so EK_A + T for any of the 7 non-zero torsion points T
+ *    gives the same DH2, DH3 and DH4: without EK_A in AD, those 7 other encodings of one initial
+ *    message would each authenticate, slipping past the last-resort replay record keyed by EK_A.
  * EncodeKEM(PQPK_B) is NOT appended: §3.3 requires it only "if pqkem does not incorporate PQPK_B into
  * the ciphertext" (§4.12), and ML-KEM does — FIPS 203 Alg. 17 derives (K, r) = G(m || H(ek)), so the
  * shared secret is bound to the encapsulation key (docs/protocol/04 §4.5).
  */
-export function pqxdhAssociatedData(initiator: IdentityPublicKey, responder: IdentityPublicKey): Uint8Array {
+export function pqxdhAssociatedData(initiator: IdentityPublicKey, responder: IdentityPublicKey, baseKey: X25519PublicKey): Uint8Array {
   return concatBytes(
     encodeEc(identityDhPublicKey(initiator)),
     encodeEc(identityDhPublicKey(responder)),
     encodeIdentity(initiator),
     encodeIdentity(responder),
+    encodeEc(baseKey),
   );
 }
 
@@ -74,7 +79,9 @@ export async function pqxdhInitiate(crypto: CryptoProvider, rng: Rng, ownIdentit
   const ikB = identityDhPublicKey(bundle.identityKey);
   const ekPrivate = rng(X25519_KEY_BYTES); //                    §3.3 "generates an ephemeral curve key pair EK_A"
   const ekPublic = parseX25519PublicKey(await crypto.x25519PublicKey(ekPrivate), 'ephemeral key');
-  const kem = await crypto.mlKem1024Encapsulate(bundle.kemPrekey.publicKey, rng(MLKEM_MESSAGE_BYTES)); // (CT, SS) = PQKEM-ENC(PQPK_B)
+  const kemMessage = rng(MLKEM_MESSAGE_BYTES); //                 FIPS 203 §7.2 m: with PQPK_B it determines SS, so it is wiped too
+  const kem = await crypto.mlKem1024Encapsulate(bundle.kemPrekey.publicKey, kemMessage); // (CT, SS) = PQKEM-ENC(PQPK_B)
+  wipe(kemMessage);
   const parts: Uint8Array[] = [];
   try {
     parts.push(await ownIdentity.dh(crypto, bundle.signedPrekey.publicKey)); //             DH1 = DH(IK_A, SPK_B)
@@ -87,7 +94,7 @@ export async function pqxdhInitiate(crypto: CryptoProvider, rng: Rng, ownIdentit
     const km = concatBytes(...parts);
     const sharedSecret = pqxdhKdf(crypto, km); //                 SK = KDF(DH1 || DH2 || DH3 [|| DH4] || SS)
     wipe(km);
-    const associatedData = pqxdhAssociatedData(ownIdentity.publicKey, bundle.identityKey); // AD = EncodeEC(IK_A) || EncodeEC(IK_B) || …
+    const associatedData = pqxdhAssociatedData(ownIdentity.publicKey, bundle.identityKey, ekPublic); // AD = EncodeEC(IK_A) || EncodeEC(IK_B) || …
     const header: PrekeyHeader = {
       identityKey: ownIdentity.publicKey.slice(), //              "Alice's identity key IK_A"
       baseKey: ekPublic, //                                       "Alice's ephemeral key EK_A"
@@ -123,8 +130,10 @@ export async function pqxdhRespond(
 ): Promise<PqxdhResult> {
   const ikA = identityDhPublicKey(initiatorIdentity);
   const parts: Uint8Array[] = [];
+  const secrets: Uint8Array[] = [];
   try {
     const ss = await keys.kemPrekey.decapsulate(crypto, kemCiphertext); // SS = PQKEM-DEC(PQPK_B, CT)
+    secrets.push(ss);
     parts.push(await keys.signedPrekey.dh(crypto, ikA)); //                 DH1 = DH(IK_A, SPK_B)
     parts.push(await ownIdentity.dh(crypto, baseKey)); //                  DH2 = DH(EK_A, IK_B)
     parts.push(await keys.signedPrekey.dh(crypto, baseKey)); //            DH3 = DH(EK_A, SPK_B)
@@ -135,8 +144,8 @@ export async function pqxdhRespond(
     const km = concatBytes(...parts);
     const sharedSecret = pqxdhKdf(crypto, km); //                          SK = KDF(DH1 || DH2 || DH3 [|| DH4] || SS)
     wipe(km);
-    return { sharedSecret, associatedData: pqxdhAssociatedData(initiatorIdentity, ownIdentity.publicKey) }; // AD as in §3.3
+    return { sharedSecret, associatedData: pqxdhAssociatedData(initiatorIdentity, ownIdentity.publicKey, baseKey) }; // AD as in §3.3
   } finally {
-    wipe(...parts); // "then deletes the DH values and SS values"
+    wipe(...parts, ...secrets); // "then deletes the DH values and SS values" (also when a DH failed)
   }
 }
