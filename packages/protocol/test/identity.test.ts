@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { seededRng } from '@sotto/test-support';
 import { IdentityKeyPair, identityDhPublicKey, isProtocolError, nobleProvider, parseIdentityPublicKey } from '@sotto/protocol';
-import { toHex } from '../src/internal/bytes.ts';
+import { toHex, utf8 } from '../src/internal/bytes.ts';
+import { IDENTITY_SIGNATURE_LABELS } from '../src/keys/identity.ts';
 
 const crypto = nobleProvider;
 
@@ -53,10 +54,27 @@ test('an identity key pair never prints its seed', async () => {
 
 test('a signature by the identity verifies, and fails for another message', async () => {
   const id = await IdentityKeyPair.generate(crypto, seededRng('identity-sign'));
-  const msg = new Uint8Array([1, 2, 3]);
+  const msg = new Uint8Array([...IDENTITY_SIGNATURE_LABELS.senderCertificate, 1, 2, 3]);
   const sig = await id.sign(crypto, msg);
   assert.equal(await crypto.ed25519Verify(id.publicKey, msg, sig), true);
-  assert.equal(await crypto.ed25519Verify(id.publicKey, new Uint8Array([1, 2, 4]), sig), false);
+  const other = msg.slice();
+  other[other.length - 1] = 4;
+  assert.equal(await crypto.ed25519Verify(id.publicKey, other, sig), false);
+});
+
+test('an identity signs only messages that start with a registered label (a "challenge" cannot double as a prekey)', async () => {
+  const id = await IdentityKeyPair.generate(crypto, seededRng('identity-sign-labels'));
+  for (const challenge of [new Uint8Array([1, 2, 3]), utf8('Sotto_v1_Signed'), new Uint8Array(0), utf8('sotto_v1_SignedPrekey\0')]) {
+    await assert.rejects(id.sign(crypto, challenge), (e) => isProtocolError(e, 'ERR_ARGUMENT'));
+  }
+  const labels = Object.values(IDENTITY_SIGNATURE_LABELS);
+  for (const a of labels) {
+    for (const b of labels) {
+      if (a === b) continue;
+      const aIsPrefixOfB = a.length <= b.length && a.every((x, i) => b[i] === x);
+      assert.equal(aIsPrefixOfB, false, 'the labels are prefix-free');
+    }
+  }
 });
 
 test('the direct u = (1 + y) / (1 − y) map equals noble\'s point-based conversion for many keys', async () => {

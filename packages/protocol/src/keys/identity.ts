@@ -6,11 +6,29 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js';
 import { ProtocolError } from '../errors.ts';
-import { toHex } from '../internal/bytes.ts';
+import { toHex, utf8 } from '../internal/bytes.ts';
 import { Lru } from '../internal/lru.ts';
 import { IDENTITY_KEY_CACHE_ENTRIES } from '../limits.ts';
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SEED_BYTES, type CryptoProvider, type Rng } from '../crypto/provider.ts';
 import { Redacted, type Brand } from './redacted.ts';
+
+/**
+ * docs/protocol/03 §3.3: the closed registry of what an identity key signs. Every message it signs
+ * starts with one of these labels; no label is a prefix of another, so a signature made for one
+ * purpose never verifies as another, and `IdentityKeyPair.sign` refuses any other message — a server
+ * that asks a device to sign a "challenge" cannot get a prekey signature out of it. A new purpose
+ * (e.g. authenticating to a server) gets a new label here.
+ */
+export const IDENTITY_SIGNATURE_LABELS = {
+  signedPrekey: utf8('Sotto_v1_SignedPrekey'),
+  oneTimePrekey: utf8('Sotto_v1_OneTimePrekey'),
+  kemPrekey: utf8('Sotto_v1_KemPrekey'),
+  senderCertificate: utf8('Sotto v1 sender certificate'),
+} as const;
+
+function hasRegisteredLabel(message: Uint8Array): boolean {
+  return Object.values(IDENTITY_SIGNATURE_LABELS).some((label) => message.length >= label.length && label.every((b, i) => message[i] === b));
+}
 
 /** 32-byte Ed25519 public key of an identity. */
 export type IdentityPublicKey = Brand<Uint8Array, 'IdentityPublicKey'>;
@@ -50,7 +68,11 @@ export class IdentityKeyPair extends Redacted {
     return this.#seed.slice();
   }
 
+  /** Signs a message that starts with a label of IDENTITY_SIGNATURE_LABELS; anything else is ERR_ARGUMENT. */
   sign(crypto: CryptoProvider, message: Uint8Array): Promise<Uint8Array> {
+    if (!hasRegisteredLabel(message)) {
+      return Promise.reject(new ProtocolError('ERR_ARGUMENT', 'an identity key signs only messages that start with a registered label (docs/protocol/03 §3.3)'));
+    }
     return crypto.ed25519Sign(this.#seed, message);
   }
 

@@ -15,9 +15,9 @@ import {
   type CryptoProvider,
   type Rng,
 } from '../crypto/provider.ts';
-import { concatBytes, u32be, utf8 } from '../internal/bytes.ts';
+import { concatBytes, u32be } from '../internal/bytes.ts';
 import { Redacted, type Brand } from './redacted.ts';
-import type { IdentityDhPublicKey, IdentityKeyPair, IdentityPublicKey } from './identity.ts';
+import { IDENTITY_SIGNATURE_LABELS, type IdentityDhPublicKey, type IdentityKeyPair, type IdentityPublicKey } from './identity.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Key encodings (PQXDH §2.1 EncodeEC / EncodeKEM: a one-byte type, then the key). The ranges of all
@@ -121,12 +121,12 @@ export function checkPrekeyId(id: number, what: string): void {
 // signature made for one purpose can never verify as another (the labels differ within their first
 // bytes, and no other Sotto signature uses these labels).
 
-/** docs/protocol/03 §3.3: signed-prekey signature label. */
-export const SIG_LABEL_SIGNED_PREKEY = utf8('Sotto_v1_SignedPrekey');
+/** docs/protocol/03 §3.3: signed-prekey signature label (from the identity's label registry). */
+export const SIG_LABEL_SIGNED_PREKEY = IDENTITY_SIGNATURE_LABELS.signedPrekey;
 /** docs/protocol/03 §3.3: one-time-prekey signature label (Sotto-specific; PQXDH leaves OPK unsigned). */
-export const SIG_LABEL_ONE_TIME_PREKEY = utf8('Sotto_v1_OneTimePrekey');
+export const SIG_LABEL_ONE_TIME_PREKEY = IDENTITY_SIGNATURE_LABELS.oneTimePrekey;
 /** docs/protocol/03 §3.3: KEM-prekey signature label. */
-export const SIG_LABEL_KEM_PREKEY = utf8('Sotto_v1_KemPrekey');
+export const SIG_LABEL_KEM_PREKEY = IDENTITY_SIGNATURE_LABELS.kemPrekey;
 
 /** label || 0x00 || id (u32 BE) || EncodeEC(SPK) — PQXDH §3.2 Sig(IK_B, EncodeEC(SPK_B)), domain-separated. */
 export function signedPrekeySignatureInput(id: number, key: X25519PublicKey): Uint8Array {

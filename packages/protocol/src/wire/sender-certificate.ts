@@ -18,12 +18,12 @@ import { ProtocolError } from '../errors.ts';
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from '../crypto/provider.ts';
 import { concatBytes, fromUtf8, utf8 } from '../internal/bytes.ts';
 import { Reader, Writer, expectVersion } from '../internal/codec.ts';
-import { parseIdentityPublicKey, type IdentityPublicKey } from '../keys/identity.ts';
+import { IDENTITY_SIGNATURE_LABELS, parseIdentityPublicKey, type IdentityPublicKey } from '../keys/identity.ts';
 import { MAX_USERNAME_BYTES } from '../limits.ts';
 import { WIRE_VERSION, WireType } from './version.ts';
 
 /** docs/protocol/06 §6.3: the signature's domain-separation prefix (ASCII, no terminator). */
-export const SENDER_CERTIFICATE_SIGNATURE_LABEL = utf8('Sotto v1 sender certificate');
+export const SENDER_CERTIFICATE_SIGNATURE_LABEL = IDENTITY_SIGNATURE_LABELS.senderCertificate;
 
 /** Fixed bytes of a certificate besides the username. */
 export const SENDER_CERTIFICATE_FIXED_BYTES = 2 + 2 + 4 + ED25519_PUBLIC_KEY_BYTES + 8 + ED25519_SIGNATURE_BYTES;
@@ -90,9 +90,9 @@ export function decodeSenderCertificate(bytes: Uint8Array): SenderCertificate {
     throw new ProtocolError('ERR_WIRE_UNKNOWN_TYPE', `${WHAT}: expected type ${WireType.SenderCertificate}, got ${type}`);
   }
   const nameBytes = r.vec16(1, MAX_USERNAME_BYTES);
+  // Strict UTF-8 that keeps every code point (a leading U+FEFF too), so the name re-encodes to the same
+  // bytes. Which names are allowed at all (case folding, confusables) is the registration rule's job.
   const username = fromUtf8(nameBytes);
-  // TextDecoder drops a leading byte-order mark; such a name would not re-encode to the same bytes.
-  if (utf8(username).length !== nameBytes.length) throw new ProtocolError('ERR_WIRE_NON_CANONICAL', `${WHAT}: username starts with a byte-order mark`);
   const deviceId = r.u32();
   const identityKey = parseIdentityPublicKey(r.bytes(ED25519_PUBLIC_KEY_BYTES));
   const hi = r.u32();
