@@ -29,12 +29,19 @@ test('two identities agree on their X25519 shared secret', async () => {
   assert.equal(toHex(ab), toHex(ba));
 });
 
-test('invalid identity keys are typed errors', () => {
+test('invalid identity keys are typed errors', async () => {
   assert.throws(() => parseIdentityPublicKey(new Uint8Array(31)), (e) => isProtocolError(e, 'ERR_KEY_INVALID'));
   // the identity point (0, 1) encodes as 0x01 followed by zeros: small order, refused
   const identityPoint = new Uint8Array(32);
   identityPoint[0] = 1;
   assert.throws(() => parseIdentityPublicKey(identityPoint), (e) => isProtocolError(e, 'ERR_KEY_INVALID'));
+  // A + T (T of order 8) is a valid point but not in the prime-order subgroup: refused
+  const valid = (await IdentityKeyPair.generate(crypto, seededRng('identity-torsion'))).publicKey;
+  const { ed25519, ED25519_TORSION_SUBGROUP } = await import('@noble/curves/ed25519.js');
+  for (const t of ED25519_TORSION_SUBGROUP.slice(1)) {
+    const shifted = ed25519.Point.fromBytes(valid).add(ed25519.Point.fromHex(t)).toBytes();
+    assert.throws(() => parseIdentityPublicKey(shifted), (e) => isProtocolError(e, 'ERR_KEY_INVALID'), `A + T for T = ${t}`);
+  }
   // y = 2 is not on the curve
   const offCurve = new Uint8Array(32);
   offCurve[0] = 2;

@@ -97,8 +97,8 @@ export class IdentityKeyPair extends Redacted {
 // a square root (~100 µs in JavaScript) and every handshake and envelope meets the same keys again.
 const validated = new Lru<IdentityDhPublicKey>(IDENTITY_KEY_CACHE_ENTRIES);
 
-/** Checks that 32 bytes are the canonical encoding of an Ed25519 point of large order (RFC 8032
- *  §5.1.3, strict) and returns a branded copy. */
+/** Checks that 32 bytes are the canonical encoding of an Ed25519 point in the prime-order subgroup
+ *  (RFC 8032 §5.1.3, strict; not small order, no torsion component) and returns a branded copy. */
 export function parseIdentityPublicKey(bytes: Uint8Array): IdentityPublicKey {
   if (bytes.length !== ED25519_PUBLIC_KEY_BYTES) {
     throw new ProtocolError('ERR_KEY_INVALID', `identity key: expected ${ED25519_PUBLIC_KEY_BYTES} bytes, got ${bytes.length}`);
@@ -110,8 +110,11 @@ export function parseIdentityPublicKey(bytes: Uint8Array): IdentityPublicKey {
     const p = ed25519.Point.fromBytes(key, false); // zip215 = false: canonical y < p only
     // A small-order identity would make every DH with it predictable.
     if (p.isSmallOrder()) throw new Error('small order');
+    // A torsion component (A + T) would give one secret eight valid public keys: one key per
+    // identity is what safety numbers, the trust store and key transparency compare (found in review).
+    if (!p.isTorsionFree()) throw new Error('torsion component');
   } catch {
-    throw new ProtocolError('ERR_KEY_INVALID', 'identity key is not a valid Ed25519 point of large order');
+    throw new ProtocolError('ERR_KEY_INVALID', 'identity key is not a valid Ed25519 point of prime order');
   }
   validated.set(hex, montgomeryU(key));
   return key;
