@@ -60,3 +60,7 @@ export const MAX_PREKEYS_PER_UPLOAD = 100;
 /** Identity public keys whose validation and X25519 form are remembered (public data only). A busy
  *  client meets the same few contacts' keys again and again; the bound keeps memory small. */
 export const IDENTITY_KEY_CACHE_ENTRIES = 1024;
+
+/** Last-resort KEM prekey uses a device records (docs/protocol/08 §8.5) before it must rotate that
+ *  key: the record cannot be trimmed while the key is in use, so rotation is what bounds it. */
+export const LAST_RESORT_MAX_RECORDED_USES = 10_000;

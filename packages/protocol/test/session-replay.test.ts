@@ -215,3 +215,17 @@ test('prekey message codec: round-trips, and random bytes give a typed error or 
     { numRuns: 300 },
   );
 });
+
+test('MemoryPrekeyStore asks for last-resort rotation once its replay record reaches the bound', async () => {
+  const { limits } = await import('@sotto/protocol');
+  const rng = seededRng('rotation bound');
+  const bob = await makeDevice(crypto, rng, { oneTime: 0, kemOneTime: 0 });
+  const use = (i: number) => ({ signedPrekeyId: 7, oneTimePrekeyId: undefined, kemPrekeyId: 999, kemPrekeyLastResort: true, baseKey: Uint8Array.from([i & 0xff, (i >> 8) & 0xff, (i >> 16) & 0xff]) });
+  for (let i = 0; i < limits.LAST_RESORT_MAX_RECORDED_USES - 1; i++) assert.equal(bob.store.consume(use(i)), true);
+  assert.equal(bob.store.lastResortNeedsRotation, false, 'one below the bound');
+  assert.equal(bob.store.consume(use(limits.LAST_RESORT_MAX_RECORDED_USES - 1)), true);
+  assert.equal(bob.store.lastResortNeedsRotation, true, 'at the bound');
+  assert.equal(bob.store.consume(use(0)), false, 'a recorded use is still refused');
+  bob.store.removeKemPrekey(999);
+  assert.equal(bob.store.replayRecordSize, 0, 'rotating the key drops its record');
+});

@@ -2,6 +2,7 @@
 // (docs/protocol/08-sessions.md §8.5), for tests, the demo, and as a model for persistent stores.
 // Mutable by design: it is an injected edge (STYLE.md §8), not protocol state.
 import { toHex } from '../internal/bytes.ts';
+import { LAST_RESORT_MAX_RECORDED_USES } from '../limits.ts';
 import type { KemPrekeyPrivate, OneTimePrekeyPrivate, SignedPrekeyPrivate } from '../keys/prekeys.ts';
 import type { PrekeyUse, ResponderPrekeyStore } from './session.ts';
 
@@ -73,6 +74,12 @@ export class MemoryPrekeyStore implements ResponderPrekeyStore {
   /** How many last-resort uses are recorded. */
   get replayRecordSize(): number {
     return this.#lastResortUses.size;
+  }
+
+  /** True once the replay record reaches LAST_RESORT_MAX_RECORDED_USES: time to rotate the
+   *  last-resort KEM prekey (docs/protocol/08 §8.5). */
+  get lastResortNeedsRotation(): boolean {
+    return this.#lastResortUses.size >= LAST_RESORT_MAX_RECORDED_USES;
   }
 
   toString(): string {
