@@ -240,6 +240,12 @@ function decryptFailed(why: string): ProtocolError {
   return new ProtocolError('ERR_DECRYPT_FAILED', `ratchet message: ${why}`);
 }
 
+/** Overwrites what walkChain derived (next chain key, skipped message keys) when it is not committed. */
+function wipeWalk(w: { chainKey: ChainKey; skipped: readonly SkippedMessageKey[] }): void {
+  w.chainKey.fill(0);
+  for (const k of w.skipped) k.messageKey.fill(0);
+}
+
 /** Spec §3.5 SkipMessageKeys(state, until) followed by KDF_CK: walks a chain from `index` to message
  *  `target`, returning the message key of `target`, the chain key after it, and the keys skipped on
  *  the way. Throws ERR_TOO_MANY_SKIPPED when the walk is longer than MAX_SKIP. */
@@ -324,7 +330,10 @@ export async function ratchetDecrypt(
     const w = walkChain(crypto, chain.ratchetKey, chain.chainKey, chain.index, n);
     const plaintext = await openWithMessageKey(crypto, w.messageKey, m.ciphertext, ad);
     w.messageKey.fill(0);
-    if (plaintext === null) throw decryptFailed('authentication failed');
+    if (plaintext === null) {
+      wipeWalk(w); // nothing derived for a forgery outlives it
+      throw decryptFailed('authentication failed');
+    }
     return {
       state: makeRatchetState({
         ...stateFields(state),
@@ -355,7 +364,7 @@ export async function ratchetDecrypt(
   w.messageKey.fill(0);
   if (plaintext === null) {
     receivingStep.rootKey.fill(0);
-    w.chainKey.fill(0);
+    wipeWalk(w);
     throw decryptFailed('authentication failed');
   }
 
