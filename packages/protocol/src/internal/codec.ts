@@ -1,6 +1,7 @@
 // Strict byte reader/writer behind every wire/ codec (docs/protocol.md §2).
 // Readers never read past the end, and `end()` rejects trailing bytes, so every decoder is exact.
 import { ProtocolError } from '../errors.ts';
+import { WIRE_VERSION, type WireType } from '../wire/version.ts';
 
 export class Reader {
   private off = 0;
@@ -22,6 +23,13 @@ export class Reader {
     const out = this.buf.slice(this.off, this.off + n);
     this.off += n;
     return out;
+  }
+
+  /** A boolean byte: exactly 0x00 or 0x01; anything else is non-canonical (docs/protocol.md §2.3). */
+  flag(what: string): boolean {
+    const v = this.u8();
+    if (v > 1) throw new ProtocolError('ERR_WIRE_NON_CANONICAL', `${this.what}: ${what}: expected 0 or 1, got ${v}`);
+    return v === 1;
   }
 
   u8(): number {
@@ -108,8 +116,11 @@ export class Writer {
   }
 }
 
-/** Reads a fixed-length field, checking the version byte first: the shared start of every message. */
-export function expectVersion(r: Reader, expected: number, what: string): void {
+/** docs/protocol.md §2.1: the shared start of every encoded object — the version byte (only
+ *  WIRE_VERSION exists, nothing to downgrade to), then the object's own type byte. */
+export function expectHeader(r: Reader, type: WireType, what: string): void {
   const v = r.u8();
-  if (v !== expected) throw new ProtocolError('ERR_WIRE_UNKNOWN_VERSION', `${what}: expected version ${expected}, got ${v}`);
+  if (v !== WIRE_VERSION) throw new ProtocolError('ERR_WIRE_UNKNOWN_VERSION', `${what}: expected version ${WIRE_VERSION}, got ${v}`);
+  const t = r.u8();
+  if (t !== type) throw new ProtocolError('ERR_WIRE_UNKNOWN_TYPE', `${what}: expected type ${type}, got ${t}`);
 }

@@ -20,7 +20,7 @@
 import { ProtocolError } from '../errors.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES, MLKEM1024_PUBLIC_KEY_BYTES, X25519_KEY_BYTES } from '../crypto/provider.ts';
-import { Reader, Writer, expectVersion } from '../internal/codec.ts';
+import { Reader, Writer, expectHeader } from '../internal/codec.ts';
 import { constantTimeEqual } from '../internal/bytes.ts';
 import { WIRE_VERSION, WireType } from './version.ts';
 import { parseIdentityPublicKey, type IdentityPublicKey } from '../keys/identity.ts';
@@ -35,7 +35,6 @@ import {
   type OneTimePrekeyPublic,
   type SignedPrekeyPublic,
 } from '../keys/prekeys.ts';
-import { expectType, readFlag } from './prekey-fields.ts';
 
 export interface WireSignedPrekey {
   readonly id: number;
@@ -87,15 +86,14 @@ export function encodePrekeyBundle(b: PrekeyBundle): Uint8Array {
 export function decodePrekeyBundle(bytes: Uint8Array): PrekeyBundle {
   const what = 'prekey bundle';
   const r = new Reader(bytes, what);
-  expectVersion(r, WIRE_VERSION, what);
-  expectType(r, WireType.PrekeyBundle, what);
+  expectHeader(r, WireType.PrekeyBundle, what);
   const identityKey = r.bytes(ED25519_PUBLIC_KEY_BYTES);
   const signedPrekey = { id: r.u32(), publicKey: r.bytes(X25519_KEY_BYTES), signature: r.bytes(ED25519_SIGNATURE_BYTES) };
-  const oneTimePrekey = readFlag(r, `${what} one-time prekey presence`)
+  const oneTimePrekey = r.flag(`${what} one-time prekey presence`)
     ? { id: r.u32(), publicKey: r.bytes(X25519_KEY_BYTES), signature: r.bytes(ED25519_SIGNATURE_BYTES) }
     : undefined;
   const kemId = r.u32();
-  const lastResort = readFlag(r, `${what} last-resort flag`);
+  const lastResort = r.flag(`${what} last-resort flag`);
   const kemPrekey = { id: kemId, lastResort, publicKey: r.bytes(MLKEM1024_PUBLIC_KEY_BYTES), signature: r.bytes(ED25519_SIGNATURE_BYTES) };
   r.end();
   return oneTimePrekey === undefined ? { identityKey, signedPrekey, kemPrekey } : { identityKey, signedPrekey, oneTimePrekey, kemPrekey };

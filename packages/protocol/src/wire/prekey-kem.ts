@@ -11,9 +11,8 @@
 // | 1575   | 64   | Ed25519 signature (docs/protocol/03 §3.3)           |
 // Total: 1639 bytes. Decoding checks the syntax only; verify with `verifyKemPrekey`.
 import { ED25519_SIGNATURE_BYTES, MLKEM1024_PUBLIC_KEY_BYTES } from '../crypto/provider.ts';
-import { Reader, Writer, expectVersion } from '../internal/codec.ts';
+import { Reader, Writer, expectHeader } from '../internal/codec.ts';
 import { WIRE_VERSION, WireType } from './version.ts';
-import { expectType, readFlag } from './prekey-fields.ts';
 import type { WireKemPrekey } from './prekey-bundle.ts';
 import { ProtocolError } from '../errors.ts';
 
@@ -36,10 +35,9 @@ export function encodeKemPrekey(p: WireKemPrekey): Uint8Array {
 export function decodeKemPrekey(bytes: Uint8Array): WireKemPrekey {
   const what = 'KEM prekey';
   const r = new Reader(bytes, what);
-  expectVersion(r, WIRE_VERSION, what);
-  expectType(r, WireType.KemPrekey, what);
+  expectHeader(r, WireType.KemPrekey, what);
   const id = r.u32();
-  const lastResort = readFlag(r, `${what} last-resort flag`);
+  const lastResort = r.flag(`${what} last-resort flag`);
   const out = { id, lastResort, publicKey: r.bytes(MLKEM1024_PUBLIC_KEY_BYTES), signature: r.bytes(ED25519_SIGNATURE_BYTES) };
   r.end();
   return out;

@@ -21,10 +21,9 @@
 // Decoding checks syntax only; keys are validated by acceptPrekeyMessage.
 import { ProtocolError } from '../errors.ts';
 import { ED25519_PUBLIC_KEY_BYTES, MLKEM1024_CIPHERTEXT_BYTES, X25519_KEY_BYTES } from '../crypto/provider.ts';
-import { Reader, Writer, expectVersion } from '../internal/codec.ts';
+import { Reader, Writer, expectHeader } from '../internal/codec.ts';
 import { MAX_MESSAGE_BYTES } from '../limits.ts';
 import { WIRE_VERSION, WireType } from './version.ts';
-import { expectType, readFlag } from './prekey-fields.ts';
 
 /** The PQXDH fields of an initial message (everything but the inner ratchet message). */
 export interface PrekeyHeader {
@@ -72,12 +71,11 @@ export function encodePrekeyMessage(m: PrekeyMessage): Uint8Array {
 export const MAX_PREKEY_MESSAGE_BYTES = 2 + 32 + 32 + 4 + 1 + 4 + 4 + MLKEM1024_CIPHERTEXT_BYTES + 4 + MAX_MESSAGE_BYTES;
 
 function readHeader(r: Reader, what: string): PrekeyHeader {
-  expectVersion(r, WIRE_VERSION, what);
-  expectType(r, WireType.PrekeyMessage, what);
+  expectHeader(r, WireType.PrekeyMessage, what);
   const identityKey = r.bytes(ED25519_PUBLIC_KEY_BYTES);
   const baseKey = r.bytes(X25519_KEY_BYTES);
   const signedPrekeyId = r.u32();
-  const oneTimePrekeyId = readFlag(r, `${what} one-time prekey flag`) ? r.u32() : undefined;
+  const oneTimePrekeyId = r.flag(`${what} one-time prekey flag`) ? r.u32() : undefined;
   const kemPrekeyId = r.u32();
   const kemCiphertext = r.bytes(MLKEM1024_CIPHERTEXT_BYTES);
   const base = { identityKey, baseKey, signedPrekeyId, kemPrekeyId, kemCiphertext };

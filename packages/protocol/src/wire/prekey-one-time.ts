@@ -10,9 +10,8 @@
 // | 38     | 64   | Ed25519 signature (docs/protocol/03 §3.3) |
 // Total: 102 bytes. Decoding checks the syntax only; verify with `verifyOneTimePrekey`.
 import { ED25519_SIGNATURE_BYTES, X25519_KEY_BYTES } from '../crypto/provider.ts';
-import { Reader, Writer, expectVersion } from '../internal/codec.ts';
+import { Reader, Writer, expectHeader } from '../internal/codec.ts';
 import { WIRE_VERSION, WireType } from './version.ts';
-import { expectType } from './prekey-fields.ts';
 import type { WireOneTimePrekey } from './prekey-bundle.ts';
 import { ProtocolError } from '../errors.ts';
 
@@ -28,8 +27,7 @@ export function encodeOneTimePrekey(p: WireOneTimePrekey): Uint8Array {
 export function decodeOneTimePrekey(bytes: Uint8Array): WireOneTimePrekey {
   const what = 'one-time prekey';
   const r = new Reader(bytes, what);
-  expectVersion(r, WIRE_VERSION, what);
-  expectType(r, WireType.OneTimePrekey, what);
+  expectHeader(r, WireType.OneTimePrekey, what);
   const out = { id: r.u32(), publicKey: r.bytes(X25519_KEY_BYTES), signature: r.bytes(ED25519_SIGNATURE_BYTES) };
   r.end();
   return out;

@@ -21,7 +21,7 @@
 import { ProtocolError } from '../errors.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES, MLKEM1024_PUBLIC_KEY_BYTES, X25519_KEY_BYTES } from '../crypto/provider.ts';
-import { Reader, Writer, expectVersion } from '../internal/codec.ts';
+import { Reader, Writer, expectHeader } from '../internal/codec.ts';
 import { constantTimeEqual } from '../internal/bytes.ts';
 import { MAX_PREKEYS_PER_UPLOAD } from '../limits.ts';
 import { parseIdentityPublicKey } from '../keys/identity.ts';
@@ -34,7 +34,6 @@ import {
   verifySignedPrekey,
 } from '../keys/prekeys.ts';
 import { WIRE_VERSION, WireType } from './version.ts';
-import { expectType, readFlag } from './prekey-fields.ts';
 import type { WireKemPrekey, WireOneTimePrekey, WireSignedPrekey } from './prekey-bundle.ts';
 
 export interface PrekeyUpload {
@@ -87,13 +86,12 @@ function count(r: Reader, what: string): number {
 export function decodePrekeyUpload(bytes: Uint8Array): PrekeyUpload {
   const what = 'prekey upload';
   const r = new Reader(bytes, what);
-  expectVersion(r, WIRE_VERSION, what);
-  expectType(r, WireType.PrekeyUpload, what);
+  expectHeader(r, WireType.PrekeyUpload, what);
   const identityKey = r.bytes(ED25519_PUBLIC_KEY_BYTES);
   const ec = (): WireSignedPrekey => ({ id: r.u32(), publicKey: r.bytes(X25519_KEY_BYTES), signature: r.bytes(ED25519_SIGNATURE_BYTES) });
   const kem = (lastResort: boolean): WireKemPrekey => ({ id: r.u32(), lastResort, publicKey: r.bytes(MLKEM1024_PUBLIC_KEY_BYTES), signature: r.bytes(ED25519_SIGNATURE_BYTES) });
-  const signedPrekey = readFlag(r, `${what} signed prekey flag`) ? ec() : undefined;
-  const lastResortKemPrekey = readFlag(r, `${what} last-resort flag`) ? kem(true) : undefined;
+  const signedPrekey = r.flag(`${what} signed prekey flag`) ? ec() : undefined;
+  const lastResortKemPrekey = r.flag(`${what} last-resort flag`) ? kem(true) : undefined;
   const oneTimePrekeys: WireOneTimePrekey[] = [];
   for (let i = count(r, `${what} one-time prekeys`); i > 0; i--) oneTimePrekeys.push(ec());
   const kemPrekeys: WireKemPrekey[] = [];

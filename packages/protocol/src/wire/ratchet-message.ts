@@ -16,7 +16,7 @@
 // AEAD output runs to the end of the message.
 import { ProtocolError } from '../errors.ts';
 import { AEAD_TAG_BYTES, X25519_KEY_BYTES } from '../crypto/provider.ts';
-import { Reader, expectVersion } from '../internal/codec.ts';
+import { Reader, expectHeader } from '../internal/codec.ts';
 import { MAX_MESSAGE_BYTES } from '../limits.ts';
 import { WIRE_VERSION, WireType } from './version.ts';
 
@@ -94,11 +94,7 @@ export function decodeRatchetMessage(bytes: Uint8Array): RatchetMessage {
     throw new ProtocolError('ERR_WIRE_TOO_LARGE', `${WHAT}: expected at most ${MAX_MESSAGE_BYTES} bytes, got ${bytes.length}`);
   }
   const r = new Reader(bytes, WHAT);
-  expectVersion(r, WIRE_VERSION, WHAT);
-  const type = r.u8();
-  if (type !== WireType.RatchetMessage) {
-    throw new ProtocolError('ERR_WIRE_UNKNOWN_TYPE', `${WHAT}: expected type ${WireType.RatchetMessage}, got ${type}`);
-  }
+  expectHeader(r, WireType.RatchetMessage, WHAT);
   const ratchetKey = r.bytes(X25519_KEY_BYTES);
   if (!isCanonicalX25519(ratchetKey)) {
     throw new ProtocolError('ERR_WIRE_NON_CANONICAL', `${WHAT}: ratchet key is not a canonical X25519 u-coordinate (u < 2^255 - 19)`);

@@ -27,7 +27,7 @@
 // next DH ratchet step, where the peer's AEAD check rejects the resulting chain.
 import { ProtocolError } from '../errors.ts';
 import { X25519_KEY_BYTES } from '../crypto/provider.ts';
-import { Reader, Writer, expectVersion } from '../internal/codec.ts';
+import { Reader, Writer, expectHeader } from '../internal/codec.ts';
 import { toHex } from '../internal/bytes.ts';
 import { MAX_COUNTER, MAX_RATCHET_AD_BYTES, MAX_RECEIVER_CHAINS, MAX_SKIPPED_KEYS } from '../limits.ts';
 import { makeRatchetState, type ReceivingChain, type RatchetState, type SendingChain } from '../ratchet/double-ratchet.ts';
@@ -42,12 +42,6 @@ const MESSAGE_KEY_BYTES = 32; // HMAC-SHA-256 output (ratchet/chain-key.ts)
 
 function invalid(why: string): ProtocolError {
   return new ProtocolError('ERR_WIRE_NON_CANONICAL', `${WHAT}: ${why}`);
-}
-
-function readFlag(r: Reader, what: string): boolean {
-  const f = r.u8();
-  if (f > 1) throw invalid(`${what} flag: expected 0 or 1, got ${f}`);
-  return f === 1;
 }
 
 function readRatchetKey(r: Reader, what: string): Uint8Array {
@@ -94,16 +88,14 @@ export function encodeRatchetState(state: RatchetState): Uint8Array {
 
 export function decodeRatchetState(bytes: Uint8Array): RatchetState {
   const r = new Reader(bytes, WHAT);
-  expectVersion(r, WIRE_VERSION, WHAT);
-  const type = r.u8();
-  if (type !== WireType.RatchetState) throw new ProtocolError('ERR_WIRE_UNKNOWN_TYPE', `${WHAT}: expected type ${WireType.RatchetState}, got ${type}`);
+  expectHeader(r, WireType.RatchetState, WHAT);
   const associatedData = r.vec16(0, MAX_RATCHET_AD_BYTES);
   const rootKey = r.bytes(ROOT_KEY_BYTES) as RootKey;
   const privateKey = r.bytes(X25519_KEY_BYTES);
   const publicKey = readRatchetKey(r, 'DHs public key');
 
   let sending: SendingChain | null = null;
-  if (readFlag(r, 'sending chain')) {
+  if (r.flag('sending chain')) {
     const chainKey = r.bytes(CHAIN_KEY_BYTES) as ChainKey;
     sending = { chainKey, index: readCounter(r, 'Ns') };
   }

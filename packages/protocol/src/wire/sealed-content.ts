@@ -12,7 +12,7 @@
 // |    5+m |    4 | c: content length, u32 BE, 1 ≤ c ≤ MAX_MESSAGE_BYTES                      |
 // |    9+m |    c | content                                                                  |
 import { ProtocolError } from '../errors.ts';
-import { Reader, Writer, expectVersion } from '../internal/codec.ts';
+import { Reader, Writer, expectHeader } from '../internal/codec.ts';
 import { MAX_MESSAGE_BYTES } from '../limits.ts';
 import { MAX_SENDER_CERTIFICATE_BYTES, SENDER_CERTIFICATE_FIXED_BYTES, decodeSenderCertificate, encodeSenderCertificate, type SenderCertificate } from './sender-certificate.ts';
 import { WIRE_VERSION, WireType } from './version.ts';
@@ -52,9 +52,7 @@ export function encodeSealedContent(c: SealedContent): Uint8Array {
 
 export function decodeSealedContent(bytes: Uint8Array): SealedContent {
   const r = new Reader(bytes, WHAT);
-  expectVersion(r, WIRE_VERSION, WHAT);
-  const type = r.u8();
-  if (type !== WireType.SealedContent) throw new ProtocolError('ERR_WIRE_UNKNOWN_TYPE', `${WHAT}: expected type ${WireType.SealedContent}, got ${type}`);
+  expectHeader(r, WireType.SealedContent, WHAT);
   const certificate = decodeSenderCertificate(r.vec16(MIN_CERTIFICATE_BYTES, MAX_SENDER_CERTIFICATE_BYTES));
   const contentType = r.u8();
   if (!isSealedContentType(contentType)) throw new ProtocolError('ERR_WIRE_UNKNOWN_TYPE', `${WHAT}: content type ${contentType} is not a prekey or ratchet message`);

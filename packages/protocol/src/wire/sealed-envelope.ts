@@ -14,7 +14,7 @@
 // MAX_SEALED_ENVELOPE_BYTES. Bytes 0..114 are the inner layer's associated data (§6.6).
 import { ProtocolError } from '../errors.ts';
 import { AEAD_TAG_BYTES, ED25519_PUBLIC_KEY_BYTES, X25519_KEY_BYTES } from '../crypto/provider.ts';
-import { Reader, Writer, expectVersion } from '../internal/codec.ts';
+import { Reader, Writer, expectHeader } from '../internal/codec.ts';
 import { MAX_SEALED_ENVELOPE_BYTES } from '../limits.ts';
 import { isSealedBucket } from '../sealed/padding.ts';
 import { WIRE_VERSION, WireType } from './version.ts';
@@ -62,9 +62,7 @@ export function decodeSealedEnvelope(bytes: Uint8Array): SealedEnvelope {
     throw new ProtocolError('ERR_WIRE_TOO_LARGE', `${WHAT}: expected at most ${MAX_SEALED_ENVELOPE_BYTES} bytes, got ${bytes.length}`);
   }
   const r = new Reader(bytes, WHAT);
-  expectVersion(r, WIRE_VERSION, WHAT);
-  const type = r.u8();
-  if (type !== WireType.SealedEnvelope) throw new ProtocolError('ERR_WIRE_UNKNOWN_TYPE', `${WHAT}: expected type ${WireType.SealedEnvelope}, got ${type}`);
+  expectHeader(r, WireType.SealedEnvelope, WHAT);
   if (!isSealedBucket(bytes.length)) throw new ProtocolError('ERR_WIRE_BAD_LENGTH', `${WHAT}: length ${bytes.length} is not a bucket size`);
   const outerEnc = r.bytes(X25519_KEY_BYTES);
   const outerCiphertext = r.bytes(SEALED_OUTER_CIPHERTEXT_BYTES);

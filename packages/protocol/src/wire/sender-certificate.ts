@@ -17,7 +17,7 @@
 import { ProtocolError } from '../errors.ts';
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from '../crypto/provider.ts';
 import { concatBytes, fromUtf8, utf8 } from '../internal/bytes.ts';
-import { Reader, Writer, expectVersion } from '../internal/codec.ts';
+import { Reader, Writer, expectHeader } from '../internal/codec.ts';
 import { IDENTITY_SIGNATURE_LABELS, parseIdentityPublicKey, type IdentityPublicKey } from '../keys/identity.ts';
 import { MAX_USERNAME_BYTES } from '../limits.ts';
 import { WIRE_VERSION, WireType } from './version.ts';
@@ -84,11 +84,7 @@ export function decodeSenderCertificate(bytes: Uint8Array): SenderCertificate {
     throw new ProtocolError('ERR_WIRE_TOO_LARGE', `${WHAT}: expected at most ${MAX_SENDER_CERTIFICATE_BYTES} bytes, got ${bytes.length}`);
   }
   const r = new Reader(bytes, WHAT);
-  expectVersion(r, WIRE_VERSION, WHAT);
-  const type = r.u8();
-  if (type !== WireType.SenderCertificate) {
-    throw new ProtocolError('ERR_WIRE_UNKNOWN_TYPE', `${WHAT}: expected type ${WireType.SenderCertificate}, got ${type}`);
-  }
+  expectHeader(r, WireType.SenderCertificate, WHAT);
   const nameBytes = r.vec16(1, MAX_USERNAME_BYTES);
   // Strict UTF-8 that keeps every code point (a leading U+FEFF too), so the name re-encodes to the same
   // bytes. Which names are allowed at all (case folding, confusables) is the registration rule's job.

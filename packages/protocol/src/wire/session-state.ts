@@ -15,13 +15,12 @@
 // No trailing bytes. Identity keys are re-validated on decoding.
 import { ProtocolError } from '../errors.ts';
 import { ED25519_PUBLIC_KEY_BYTES } from '../crypto/provider.ts';
-import { Reader, Writer, expectVersion } from '../internal/codec.ts';
+import { Reader, Writer, expectHeader } from '../internal/codec.ts';
 import { MAX_SESSION_STATE_BYTES } from '../limits.ts';
 import { parseIdentityPublicKey } from '../keys/identity.ts';
 import { PREKEY_HEADER_DIGEST_BYTES, makeSession, sessionRatchet, type Session, type SessionRole } from '../session/session.ts';
 import { decodeRatchetState, encodeRatchetState } from './ratchet-state.ts';
 import { decodePrekeyHeader, encodePrekeyHeader } from './prekey-message.ts';
-import { expectType, readFlag } from './prekey-fields.ts';
 import { WIRE_VERSION, WireType } from './version.ts';
 
 const ROLE_INITIATOR = 0x00;
@@ -47,8 +46,7 @@ export function encodeSession(session: Session): Uint8Array {
 export function decodeSession(bytes: Uint8Array): Session {
   const what = 'session state';
   const r = new Reader(bytes, what);
-  expectVersion(r, WIRE_VERSION, what);
-  expectType(r, WireType.SessionState, what);
+  expectHeader(r, WireType.SessionState, what);
   const roleByte = r.u8();
   if (roleByte !== ROLE_INITIATOR && roleByte !== ROLE_RESPONDER) {
     throw new ProtocolError('ERR_WIRE_NON_CANONICAL', `${what}: role byte expected 0 or 1, got ${roleByte}`);
@@ -59,7 +57,7 @@ export function decodeSession(bytes: Uint8Array): Session {
   let pendingPrekey;
   let prekeyHeaderDigest;
   if (role === 'initiator') {
-    if (readFlag(r, `${what} pending prekey flag`)) pendingPrekey = decodePrekeyHeader(r.vec16(1, MAX_PREKEY_HEADER_BYTES));
+    if (r.flag(`${what} pending prekey flag`)) pendingPrekey = decodePrekeyHeader(r.vec16(1, MAX_PREKEY_HEADER_BYTES));
   } else {
     prekeyHeaderDigest = r.bytes(PREKEY_HEADER_DIGEST_BYTES);
   }
