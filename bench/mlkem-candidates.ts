@@ -1,5 +1,7 @@
-// ML-KEM-1024 implementations usable from Node and browsers, measured against @noble/post-quantum
-// (the one Sotto uses). Not part of `npm run bench` and not a dependency of Sotto: the candidates
+// ML-KEM-1024 implementations usable from Node and browsers: Sotto's own (PQClean's "clean" C compiled
+// to WebAssembly by packages/crypto/wasm/mlkem1024/build.sh, what the fast providers use) and
+// @noble/post-quantum (the reference provider's, and the fallback without WebAssembly), against the
+// npm candidates. Not part of `npm run bench`; the candidates are not dependencies of Sotto: they
 // are installed into <tmpdir>/sotto-mlkem-candidates and loaded from there.
 //   node --import tsx bench/mlkem-candidates.ts
 // Every candidate is first checked for interoperability with noble (FIPS 203 encodings): it
@@ -16,7 +18,7 @@ import { median } from './harness.ts';
 import { libsignalContender, loadLibsignal } from './libsignal.ts';
 import { sottoContender } from './protocol.ts';
 import { fastProvider } from '@sotto/crypto';
-import type { CryptoProvider } from '@sotto/protocol';
+import { nobleProvider, type CryptoProvider } from '@sotto/protocol';
 
 const DIR = join(tmpdir(), 'sotto-mlkem-candidates');
 const CANDIDATES = ['@oqs/liboqs-js@0.15.1', '@openforge-sh/liboqs@0.14.3', 'pqclean@0.8.1', 'mlkem@2.7.0'];
@@ -38,7 +40,7 @@ function install(): void {
 }
 
 const noble: Kem = {
-  name: '@noble/post-quantum 0.7.1 (pure TS; Sotto today)',
+  name: '@noble/post-quantum 0.7.1 (pure TS; reference provider, fallback)',
   derandomized: true,
   keygen: () => ml_kem1024.keygen(),
   encaps: (pk) => {
@@ -46,6 +48,17 @@ const noble: Kem = {
     return { ciphertext: cipherText, sharedSecret };
   },
   decaps: (ct, sk) => ml_kem1024.decapsulate(ct, sk),
+};
+
+const random = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
+
+/** Sotto's fast provider: PQClean "clean" → WebAssembly (packages/crypto/src/internal/mlkem-wasm.ts). */
+const sottoWasm: Kem = {
+  name: 'Sotto fastProvider: PQClean clean → WASM (clang, seeded API)',
+  derandomized: true,
+  keygen: () => fastProvider.mlKem1024KeyGen(random(64)),
+  encaps: (pk) => fastProvider.mlKem1024Encapsulate(pk, random(32)),
+  decaps: (ct, sk) => fastProvider.mlKem1024Decapsulate(ct, sk),
 };
 
 interface LiboqsKem {
@@ -142,7 +155,7 @@ async function time(f: () => unknown, batch: number, rounds: number): Promise<nu
 
 async function main(): Promise<void> {
   install();
-  const kems: Kem[] = [noble];
+  const kems: Kem[] = [noble, sottoWasm];
   for (const [what, load] of [
     ['@oqs/liboqs-js', () => liboqs('@oqs/liboqs-js', '@oqs/liboqs-js 0.15.1 (liboqs → WASM, inlined)')],
     ['@openforge-sh/liboqs', () => liboqs('@openforge-sh/liboqs', '@openforge-sh/liboqs 0.14.3 (liboqs → WASM, inlined)')],
@@ -176,10 +189,11 @@ async function main(): Promise<void> {
 }
 
 /**
- * What-if: session setups with the fast provider whose ML-KEM encapsulation and decapsulation run in
- * liboqs' WASM instead of noble (key generation stays noble: it is seeded, and only in the untimed
- * preparation). liboqs-js encapsulates with its own randomness, ignoring the message the protocol
- * passes, so this is a measurement only, not a usable provider.
+ * Session setups with the fast provider as it is (ML-KEM in Sotto's PQClean WASM), with its ML-KEM
+ * replaced by noble (the fast provider before the WASM build), and — what-if — with ML-KEM
+ * encapsulation and decapsulation in liboqs' WASM (key generation stays Sotto's: it is seeded, and
+ * only in the untimed preparation). liboqs-js encapsulates with its own randomness, ignoring the
+ * message the protocol passes, so that last one is a measurement only, not a usable provider.
  */
 async function whatIf(): Promise<void> {
   const kem = await liboqs('@oqs/liboqs-js', 'liboqs');
@@ -189,7 +203,14 @@ async function whatIf(): Promise<void> {
     mlKem1024Encapsulate: async (pk) => kem.encaps(pk),
     mlKem1024Decapsulate: async (ct, sk) => kem.decaps(ct, sk),
   };
-  const contenders = [libsignalContender(), sottoContender(fastProvider), sottoContender(withLiboqs)];
+  const withNoble: CryptoProvider = {
+    ...fastProvider,
+    name: `${fastProvider.name}+noble-ml-kem`,
+    mlKem1024KeyGen: (seed) => nobleProvider.mlKem1024KeyGen(seed),
+    mlKem1024Encapsulate: (pk, m) => nobleProvider.mlKem1024Encapsulate(pk, m),
+    mlKem1024Decapsulate: (ct, sk) => nobleProvider.mlKem1024Decapsulate(ct, sk),
+  };
+  const contenders = [libsignalContender(), sottoContender(fastProvider), sottoContender(withNoble), sottoContender(withLiboqs)];
   for (const c of contenders) await c.prepare();
   const rates = contenders.map(() => ({ i: [] as number[], r: [] as number[], both: [] as number[] }));
   const n = 40;
@@ -202,7 +223,7 @@ async function whatIf(): Promise<void> {
       rates[k]?.both.push(n / (t.initiator + t.responder));
     }
   }
-  console.log('\nwhat-if: session setups/s (median of 5 rounds of 40)');
+  console.log('\nsession setups/s (median of 5 rounds of 40)');
   const base = median(rates[0]?.both ?? []);
   for (const [k, c] of contenders.entries()) {
     const r = rates[k];

@@ -20,3 +20,13 @@ if (!existsSync(marker) || !existsSync(join(root, 'node_modules', 'tsx'))) {
   process.stdout.write('ensure-deps: node_modules missing, running npm ci\n');
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
+
+// `npm test` only (never `npm start`): packages/crypto/test/mlkem-wasm.test.ts rebuilds the ML-KEM
+// WebAssembly binary to check that it is reproducible, which needs clang and wasm-ld (Debian's clang
+// and lld packages).
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+if (process.env.npm_lifecycle_event === 'test' && !(has('clang') && has('wasm-ld'))) {
+  process.stdout.write('ensure-deps: clang or wasm-ld missing, installing Debian packages clang and lld\n');
+  run('apt-get', ['update']);
+  run('apt-get', ['install', '-y', '--no-install-recommends', 'clang', 'lld']);
+}

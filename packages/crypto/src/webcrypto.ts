@@ -12,7 +12,8 @@
 //     ~77 µs through WebCrypto for a 160-byte frame), WebCrypto above it (noble runs at ~40 MB/s,
 //     WebCrypto at GB/s, so attachments and media go native).
 //   - ChaCha20-Poly1305: noble (not in WebCrypto).
-//   - ML-KEM-1024: noble (not in WebCrypto).
+//   - ML-KEM-1024: WebAssembly (not in WebCrypto): PQClean's C implementation, internal/mlkem-wasm.ts,
+//     ~5× faster than @noble/post-quantum; noble where the engine cannot run WebAssembly.
 // Engines without WebCrypto X25519/Ed25519 (older browsers) fall back to noble for those, detected
 // once on first use.
 import { nobleProvider, type AeadAlgorithm, type CryptoProvider } from '@sotto/protocol';
@@ -31,6 +32,7 @@ import {
   smallOrder,
 } from './internal/checks.ts';
 import { KeyCache } from './internal/key-cache.ts';
+import { mlKem1024Decapsulate, mlKem1024Encapsulate, mlKem1024KeyGen } from './internal/mlkem-wasm.ts';
 
 /** From this input size on, AES-GCM runs in WebCrypto (bench/ measures the crossover). */
 export const AEAD_WEBCRYPTO_MIN_BYTES = 4096;
@@ -132,7 +134,7 @@ function useWebCryptoAes(alg: AeadAlgorithm, inputBytes: number): SubtleLike | u
   return alg !== 'chacha20-poly1305' && inputBytes >= AEAD_WEBCRYPTO_MIN_BYTES ? subtle() : undefined;
 }
 
-/** WebCrypto for X25519, Ed25519 and large AES-GCM; @noble/* for the rest (see the header). */
+/** WebCrypto for X25519, Ed25519 and large AES-GCM; WebAssembly for ML-KEM; @noble/* for the rest (see the header). */
 export const webCryptoProvider: CryptoProvider = {
   name: 'webcrypto',
   sha256: (data) => nobleProvider.sha256(data),
@@ -216,9 +218,9 @@ export const webCryptoProvider: CryptoProvider = {
     }
   },
 
-  mlKem1024KeyGen: async (seed) => nobleProvider.mlKem1024KeyGen(seed),
-  mlKem1024Encapsulate: async (publicKey, message) => nobleProvider.mlKem1024Encapsulate(publicKey, message),
-  mlKem1024Decapsulate: async (ciphertext, secretKey) => nobleProvider.mlKem1024Decapsulate(ciphertext, secretKey),
+  mlKem1024KeyGen,
+  mlKem1024Encapsulate,
+  mlKem1024Decapsulate,
 };
 
 /** The fast provider for this platform. */
