@@ -4,11 +4,14 @@
 // itself), and the Double Ratchet uses each ratchet private key twice (public key, then DH) and each
 // peer public key twice. Why this cannot leak or go stale:
 //   - The key is the caller's array OBJECT (a WeakMap), not its contents: another user (or another
-//     session) holding equal bytes in a different array never hits this entry, no secret becomes a map
-//     key or a string, and an entry lives exactly as long as the caller keeps the array alive — the
-//     cache never extends a key's lifetime (forward secrecy is unchanged).
+//     session) holding equal bytes in a different array never hits this entry, and no secret becomes
+//     a map key or a string.
 //   - Each hit compares the array with a copy taken at import time, so a caller who overwrites or
 //     wipes the array gets a fresh import, never the old key.
+// What it does NOT do (found in review; README "Memory hygiene"): wiping the caller's array does not
+// wipe the entry. The copy and the imported key object (which holds the secret inside OpenSSL or the
+// browser anyway) stay in memory until the caller's array object itself is garbage-collected. The
+// protocol drops its references to used keys, so that is soon, but not at the moment of the wipe.
 // The comparison is branch-free on the contents, like constantTimeEqual in @sotto/protocol.
 interface Entry<K> {
   readonly bytes: Uint8Array;
