@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { seededRng, loadVectors } from '@sotto/test-support';
+import { corpusAt, seededRng, loadVectors } from '@sotto/test-support';
 import { IdentityKeyPair, isProtocolError, nobleProvider, ProtocolError } from '@sotto/protocol';
 import { concatBytes, fromHex, toHex, utf8 } from '../src/internal/bytes.ts';
 import { computeSafetyNumber, compareScannable, SOTTO_FINGERPRINT_KEY_TYPE, SOTTO_SCANNABLE_VERSION, sottoSafetyNumber } from '../src/fingerprint/safety-number.ts';
@@ -12,6 +12,7 @@ import { decodeScannableFingerprint, encodeScannableFingerprint, type ScannableF
 
 const crypto = nobleProvider;
 const rng = seededRng('fingerprint-sotto');
+const corpus = corpusAt(new URL('corpus/', import.meta.url));
 const alice = { username: 'alice', identityKey: (await IdentityKeyPair.generate(crypto, rng)).publicKey };
 const bob = { username: 'bob', identityKey: (await IdentityKeyPair.generate(crypto, rng)).publicKey };
 const mallory = { username: 'bob', identityKey: (await IdentityKeyPair.generate(crypto, rng)).publicKey };
@@ -69,16 +70,18 @@ const scannable: fc.Arbitrary<ScannableFingerprint> = fc.record(
   { noNullPrototype: true },
 );
 
-test('property: scannable payload decode(encode(x)) = x', () => {
-  fc.assert(
-    fc.property(scannable, (f) => {
+test('property: scannable payload decode(encode(x)) = x', async () => {
+  await corpus.check(
+    'fingerprint-scannable-roundtrip',
+    scannable,
+    (f) => {
       assert.deepEqual(decodeScannableFingerprint(encodeScannableFingerprint(f)), f);
-    }),
+    },
     { numRuns: 500 },
   );
 });
 
-test('property: arbitrary or mutated payloads give ERR_FINGERPRINT_INVALID or the canonical value', () => {
+test('property: arbitrary or mutated payloads give ERR_FINGERPRINT_INVALID or the canonical value', async () => {
   const bytes = fc.oneof(
     fc.uint8Array({ maxLength: 90 }),
     fc.tuple(scannable.map(encodeScannableFingerprint), fc.nat(), fc.integer({ min: 1, max: 255 })).map(([b, i, x]) => {
@@ -88,8 +91,10 @@ test('property: arbitrary or mutated payloads give ERR_FINGERPRINT_INVALID or th
     }),
     fc.tuple(scannable.map(encodeScannableFingerprint), fc.nat()).map(([b, n]) => b.slice(0, n % b.length)),
   );
-  fc.assert(
-    fc.property(bytes, (b) => {
+  await corpus.check(
+    'fingerprint-scannable-random-bytes',
+    bytes,
+    (b) => {
       let f: ScannableFingerprint;
       try {
         f = decodeScannableFingerprint(b);
@@ -98,7 +103,7 @@ test('property: arbitrary or mutated payloads give ERR_FINGERPRINT_INVALID or th
         return;
       }
       assert.deepEqual(encodeScannableFingerprint(f), b);
-    }),
+    },
     { numRuns: 3000 },
   );
 });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
-import { seededRng } from '@sotto/test-support';
+import { corpusAt, seededRng } from '@sotto/test-support';
 import {
   IdentityKeyPair,
   KemPrekeyPrivate,
@@ -202,6 +202,8 @@ test('prekey ids must be u32 (ERR_ARGUMENT)', async () => {
 
 // ---- codecs (fast-check) -----------------------------------------------------------------------
 
+const corpus = corpusAt(new URL('corpus/', import.meta.url));
+
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const ecRecord = fc.record({ id: u32, publicKey: bytes(32), signature: bytes(64) }, { noNullPrototype: true });
@@ -210,11 +212,11 @@ const bundleArb: fc.Arbitrary<PrekeyBundle> = fc
   .record({ identityKey: bytes(32), signedPrekey: ecRecord, otp: fc.option(ecRecord, { nil: undefined }), kemPrekey: kemRecord }, { noNullPrototype: true })
   .map(({ otp, ...rest }) => (otp === undefined ? rest : { ...rest, oneTimePrekey: otp }));
 
-test('codecs round-trip: bundle, signed / one-time / KEM prekey records', () => {
-  fc.assert(fc.property(bundleArb, (b) => { assert.deepEqual(decodePrekeyBundle(encodePrekeyBundle(b)), b); }), { numRuns: 100 });
-  fc.assert(fc.property(ecRecord, (p) => { assert.deepEqual(decodeSignedPrekey(encodeSignedPrekey(p)), p); }), { numRuns: 100 });
-  fc.assert(fc.property(ecRecord, (p) => { assert.deepEqual(decodeOneTimePrekey(encodeOneTimePrekey(p)), p); }), { numRuns: 100 });
-  fc.assert(fc.property(kemRecord, (p) => { assert.deepEqual(decodeKemPrekey(encodeKemPrekey(p)), p); }), { numRuns: 100 });
+test('codecs round-trip: bundle, signed / one-time / KEM prekey records', async () => {
+  await corpus.check('prekey-bundle-roundtrip', bundleArb, (b) => { assert.deepEqual(decodePrekeyBundle(encodePrekeyBundle(b)), b); }, { numRuns: 100 });
+  await corpus.check('prekey-signed-prekey-roundtrip', ecRecord, (p) => { assert.deepEqual(decodeSignedPrekey(encodeSignedPrekey(p)), p); }, { numRuns: 100 });
+  await corpus.check('prekey-one-time-prekey-roundtrip', ecRecord, (p) => { assert.deepEqual(decodeOneTimePrekey(encodeOneTimePrekey(p)), p); }, { numRuns: 100 });
+  await corpus.check('prekey-kem-prekey-roundtrip', kemRecord, (p) => { assert.deepEqual(decodeKemPrekey(encodeKemPrekey(p)), p); }, { numRuns: 100 });
 });
 
 test('the upload records of a real device decode and verify; their lengths match the byte tables', async () => {
@@ -240,12 +242,14 @@ const decoders: readonly [string, (b: Uint8Array) => unknown, (v: never) => Uint
   ['KEM prekey', decodeKemPrekey, encodeKemPrekey],
 ];
 
-test('random bytes give a typed ProtocolError or a value that re-encodes to the same bytes', () => {
+test('random bytes give a typed ProtocolError or a value that re-encodes to the same bytes', async () => {
   for (const [name, decode, encode] of decoders) {
     // Start most inputs with a valid version and a random type so the decoders get past the first byte.
     const input = fc.oneof(fc.uint8Array({ maxLength: 2000 }), fc.tuple(fc.integer({ min: 0, max: 12 }), fc.uint8Array({ maxLength: 2000 })).map(([t, rest]) => Uint8Array.of(1, t, ...rest)));
-    fc.assert(
-      fc.property(input, (b) => {
+    await corpus.check(
+      `prekey-${name.toLowerCase().replaceAll(' ', '-')}-random-bytes`,
+      input,
+      (b) => {
         let v: unknown;
         try {
           v = decode(b);
@@ -254,7 +258,7 @@ test('random bytes give a typed ProtocolError or a value that re-encodes to the 
           return;
         }
         assert.equal(toHex(encode(v as never)), toHex(b), `${name}: canonical`);
-      }),
+      },
       { numRuns: 300 },
     );
   }
@@ -318,14 +322,16 @@ test('prekey upload: forged signatures, duplicate ids, wrong flags, foreign iden
   tooMany[tooMany.length - 4] = 0;
   tooMany[tooMany.length - 3] = 101;
   assert.throws(() => decodePrekeyUpload(tooMany), rejectsWith(['ERR_WIRE_BAD_LENGTH']));
-  fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 400 }), (b) => {
+  await corpus.check(
+    'prekey-upload-random-bytes',
+    fc.uint8Array({ maxLength: 400 }),
+    (b) => {
       try {
         assert.equal(toHex(encodePrekeyUpload(decodePrekeyUpload(Uint8Array.of(1, 0x0c, ...b)))), toHex(Uint8Array.of(1, 0x0c, ...b)));
       } catch (e) {
         assert.ok(isProtocolError(e), String(e));
       }
-    }),
+    },
     { numRuns: 300 },
   );
 });

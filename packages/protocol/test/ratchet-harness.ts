@@ -1,18 +1,17 @@
 // Shared helpers of the ratchet tests: a session pair, a state fingerprint, and the fast-check corpus
-// (STYLE.md §12, vodozemac's run_corpus): every shrunk counterexample is saved under test/corpus/ and
-// every saved one is replayed before the random runs, on every run.
+// (STYLE.md §12, vodozemac's run_corpus, implemented by @sotto/test-support's corpusAt): every shrunk
+// counterexample is saved under test/corpus/ and every saved one is replayed before the random runs.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import fc from 'fast-check';
+import type fc from 'fast-check';
+import { corpusAt, type CorpusEntry } from '@sotto/test-support';
 import { isProtocolError, type CryptoProvider, type ProtocolErrorCode, type Rng } from '@sotto/protocol';
 import { initRatchetAsInitiator, initRatchetAsResponder, type RatchetState } from '../src/ratchet/double-ratchet.ts';
 import { encodeRatchetState } from '../src/wire/ratchet-state.ts';
-import { fromHex, toHex } from '../src/internal/bytes.ts';
+import { toHex } from '../src/internal/bytes.ts';
 
-export const CORPUS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'corpus');
+export const CORPUS_DIR = fileURLToPath(new URL('corpus', import.meta.url));
+const corpus = corpusAt(CORPUS_DIR);
 
 /** A fresh initiator/responder pair as after PQXDH: shared secret, the responder's signed prekey as
  *  its first ratchet key pair, and 66 bytes of associated data (two encoded identity keys and more). */
@@ -43,27 +42,9 @@ export async function rejectsWith(run: () => Promise<unknown>, codes: readonly P
   assert.fail(`${what}: expected a rejection with one of ${codes.join(', ')}, but it succeeded`);
 }
 
-// JSON with byte strings, so that corpus files stay readable and diffable.
-function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? { $bytes: toHex(v) } : v), 1);
-}
-function fromJson(text: string): unknown {
-  return JSON.parse(text, (_k, v: unknown) => {
-    if (typeof v === 'object' && v !== null && '$bytes' in v) {
-      const hex = v.$bytes;
-      if (typeof hex === 'string') return fromHex(hex);
-    }
-    return v;
-  });
-}
-
-/** Saved counterexamples of property `name`, oldest first. */
-export function corpusEntries(name: string): { file: string; value: unknown }[] {
-  if (!existsSync(CORPUS_DIR)) return [];
-  return readdirSync(CORPUS_DIR)
-    .filter((f) => f.startsWith(`${name}-`) && f.endsWith('.json'))
-    .sort()
-    .map((file) => ({ file, value: fromJson(readFileSync(join(CORPUS_DIR, file), 'utf8')) }));
+/** Saved counterexamples of property `name` in test/corpus/, in file-name order. */
+export function corpusEntries(name: string): CorpusEntry[] {
+  return corpus.entries(name);
 }
 
 /**
@@ -76,21 +57,5 @@ export async function checkWithCorpus<T>(
   predicate: (value: T) => Promise<void>,
   params: fc.Parameters<[T]>,
 ): Promise<void> {
-  for (const { file, value } of corpusEntries(name)) {
-    try {
-      await predicate(value as T);
-    } catch (e) {
-      assert.fail(`corpus ${file} fails again: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-  const details = await fc.check(fc.asyncProperty(arbitrary, predicate), params);
-  if (details.failed) {
-    if (details.counterexample !== null) {
-      const text = toJson(details.counterexample[0]);
-      const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
-      mkdirSync(CORPUS_DIR, { recursive: true });
-      writeFileSync(join(CORPUS_DIR, `${name}-${hash}.json`), `${text}\n`);
-    }
-    assert.fail(await fc.asyncDefaultReportMessage(details));
-  }
+  await corpus.check(name, arbitrary, predicate, params);
 }

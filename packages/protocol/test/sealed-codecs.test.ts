@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { seededRng } from '@sotto/test-support';
+import { corpusAt, seededRng } from '@sotto/test-support';
 import { IdentityKeyPair, isProtocolError, nobleProvider, ProtocolError } from '@sotto/protocol';
 import { utf8 } from '../src/internal/bytes.ts';
 import { MAX_USERNAME_BYTES } from '../src/limits.ts';
@@ -15,6 +15,7 @@ import { SEALED_INNER_AAD_BYTES, decodeSealedEnvelope, encodeSealedEnvelope, typ
 
 const crypto = nobleProvider;
 const rng = seededRng('sealed-codecs');
+const corpus = corpusAt(new URL('corpus/', import.meta.url));
 const keys = await Promise.all([0, 1, 2, 3].map(() => IdentityKeyPair.generate(crypto, rng).then((k) => k.publicKey)));
 
 const key0 = keys[0];
@@ -73,17 +74,19 @@ function typedOrCanonical<T>(decode: (b: Uint8Array) => T, encode: (x: T) => Uin
   };
 }
 
-test('SenderCertificate: decode(encode(x)) = x', () => {
-  fc.assert(
-    fc.property(certificate, (c) => {
+test('SenderCertificate: decode(encode(x)) = x', async () => {
+  await corpus.check(
+    'sealed-sender-certificate-roundtrip',
+    certificate,
+    (c) => {
       assert.deepEqual(decodeSenderCertificate(encodeSenderCertificate(c)), c);
-    }),
+    },
     { numRuns: 300 },
   );
 });
 
-test('SenderCertificate: arbitrary and mutated bytes give a typed error or a canonical value', () => {
-  fc.assert(fc.property(mutations(certificate.map(encodeSenderCertificate)), typedOrCanonical(decodeSenderCertificate, encodeSenderCertificate)), { numRuns: 1500 });
+test('SenderCertificate: arbitrary and mutated bytes give a typed error or a canonical value', async () => {
+  await corpus.check('sealed-sender-certificate-mutated-bytes', mutations(certificate.map(encodeSenderCertificate)), typedOrCanonical(decodeSenderCertificate, encodeSenderCertificate), { numRuns: 1500 });
 });
 
 test('SenderCertificate: named malformed cases', () => {
@@ -112,28 +115,32 @@ test('SenderCertificate: named malformed cases', () => {
   assert.equal(decodeSenderCertificate(bom).username, '\uFEFFalice', 'a leading byte-order mark is kept');
 });
 
-test('SealedContent: decode(encode(x)) = x', () => {
-  fc.assert(
-    fc.property(content, (c) => {
+test('SealedContent: decode(encode(x)) = x', async () => {
+  await corpus.check(
+    'sealed-content-roundtrip',
+    content,
+    (c) => {
       assert.deepEqual(decodeSealedContent(encodeSealedContent(c)), c);
-    }),
+    },
     { numRuns: 300 },
   );
 });
 
-test('SealedContent: arbitrary and mutated bytes give a typed error or a canonical value', () => {
-  fc.assert(fc.property(mutations(content.map(encodeSealedContent)), typedOrCanonical(decodeSealedContent, encodeSealedContent)), { numRuns: 1500 });
+test('SealedContent: arbitrary and mutated bytes give a typed error or a canonical value', async () => {
+  await corpus.check('sealed-content-mutated-bytes', mutations(content.map(encodeSealedContent)), typedOrCanonical(decodeSealedContent, encodeSealedContent), { numRuns: 1500 });
 });
 
-test('SealedEnvelope: decode(encode(x)) = x', () => {
-  fc.assert(
-    fc.property(envelope, (e) => {
+test('SealedEnvelope: decode(encode(x)) = x', async () => {
+  await corpus.check(
+    'sealed-envelope-roundtrip',
+    envelope,
+    (e) => {
       assert.deepEqual(decodeSealedEnvelope(encodeSealedEnvelope(e)), e);
-    }),
+    },
     { numRuns: 200 },
   );
 });
 
-test('SealedEnvelope: arbitrary and mutated bytes give a typed error or a canonical value', () => {
-  fc.assert(fc.property(mutations(envelope.map(encodeSealedEnvelope)), typedOrCanonical(decodeSealedEnvelope, encodeSealedEnvelope)), { numRuns: 1500 });
+test('SealedEnvelope: arbitrary and mutated bytes give a typed error or a canonical value', async () => {
+  await corpus.check('sealed-envelope-mutated-bytes', mutations(envelope.map(encodeSealedEnvelope)), typedOrCanonical(decodeSealedEnvelope, encodeSealedEnvelope), { numRuns: 1500 });
 });

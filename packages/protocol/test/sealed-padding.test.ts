@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { seededRng } from '@sotto/test-support';
+import { corpusAt, seededRng } from '@sotto/test-support';
 import { IdentityKeyPair, isProtocolError, nobleProvider } from '@sotto/protocol';
 import { MAX_SEALED_ENVELOPE_BYTES, SEALED_BUCKET_DOUBLING_MAX, SEALED_BUCKET_MIN, SEALED_BUCKET_STEP } from '../src/limits.ts';
 import { SEALED_CONTENT_FIXED_BYTES } from '../src/wire/sealed-content.ts';
@@ -17,6 +17,7 @@ import { openEnvelope, sealEnvelope } from '../src/sealed/sealed-sender.ts';
 const crypto = nobleProvider;
 const NOW = 1_790_000_000_000;
 const rng = seededRng('sealed-padding');
+const corpus = corpusAt(new URL('corpus/', import.meta.url));
 const alice = await IdentityKeyPair.generate(crypto, rng);
 const bob = await IdentityKeyPair.generate(crypto, rng);
 const cert = await createSenderCertificate(crypto, alice, { username: 'alice', deviceId: 1, expiresAt: NOW + 1000 });
@@ -44,27 +45,31 @@ test('the bucket list: 512 B doubling to 64 KiB, then 64 KiB steps up to MAX_SEA
   assert.throws(() => sealedBucketFor(MAX_SEALED_ENVELOPE_BYTES + 1), (e) => isProtocolError(e, 'ERR_WIRE_TOO_LARGE'));
 });
 
-test('property: sealedBucketFor(n) is the smallest bucket >= n', () => {
+test('property: sealedBucketFor(n) is the smallest bucket >= n', async () => {
   const buckets = sealedBuckets();
-  fc.assert(
-    fc.property(fc.integer({ min: 0, max: MAX_SEALED_ENVELOPE_BYTES }), (n) => {
+  await corpus.check(
+    'sealed-bucket-smallest-fit',
+    fc.integer({ min: 0, max: MAX_SEALED_ENVELOPE_BYTES }),
+    (n) => {
       const b = sealedBucketFor(n);
       assert.ok(isSealedBucket(b) && b >= n, `bucket ${b} for ${n}`);
       const i = buckets.indexOf(b);
       assert.ok(i === 0 || (buckets[i - 1] ?? 0) < n, `a smaller bucket fits ${n}`);
-    }),
+    },
     { numRuns: 2000 },
   );
 });
 
 test('property: every sealed envelope is exactly the bucket its content needs, and opens', async () => {
-  await fc.assert(
-    fc.asyncProperty(fc.oneof(fc.integer({ min: 1, max: 2000 }), fc.integer({ min: 1, max: 200_000 })), async (len) => {
+  await corpus.check(
+    'sealed-envelope-bucket-size',
+    fc.oneof(fc.integer({ min: 1, max: 2000 }), fc.integer({ min: 1, max: 200_000 })),
+    async (len) => {
       const env = await seal(new Uint8Array(len).fill(0xa5));
       assert.ok(isSealedBucket(env.length), `envelope length ${env.length} is a bucket`);
       assert.equal(env.length, sealedBucketFor(FIXED + len), `content ${len}`);
       assert.equal((await openEnvelope(crypto, bob, env, NOW)).content.length, len);
-    }),
+    },
     { numRuns: 30 },
   );
 });
@@ -92,20 +97,24 @@ test('the largest bucket: the biggest content that fits seals to it, one byte mo
   await assert.rejects(seal(new Uint8Array(fits + 1)), (e) => isProtocolError(e, 'ERR_WIRE_TOO_LARGE'));
 });
 
-test('property: ISO/IEC 7816-4 pad then unpad is the identity', () => {
-  fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 300 }), (data, extra) => {
+test('property: ISO/IEC 7816-4 pad then unpad is the identity', async () => {
+  await corpus.check(
+    'sealed-padding-pad-unpad',
+    fc.tuple(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 300 })),
+    ([data, extra]) => {
       const padded = padIso7816(data, data.length + extra);
       assert.equal(padded.length, data.length + extra);
       assert.deepEqual(unpadIso7816(padded), data);
-    }),
+    },
     { numRuns: 500 },
   );
 });
 
-test('property: unpadding random bytes gives ERR_PADDING_INVALID or the one canonical reading', () => {
-  fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+test('property: unpadding random bytes gives ERR_PADDING_INVALID or the one canonical reading', async () => {
+  await corpus.check(
+    'sealed-padding-unpad-random-bytes',
+    fc.uint8Array({ maxLength: 64 }),
+    (bytes) => {
       let data: Uint8Array;
       try {
         data = unpadIso7816(bytes);
@@ -114,7 +123,7 @@ test('property: unpadding random bytes gives ERR_PADDING_INVALID or the one cano
         return;
       }
       assert.deepEqual(padIso7816(data, bytes.length), bytes, 're-padding gives back the input');
-    }),
+    },
     { numRuns: 2000 },
   );
 });

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { seededRng } from '@sotto/test-support';
+import { corpusAt, seededRng } from '@sotto/test-support';
 import {
   IdentityKeyPair,
   acceptPrekeyMessage,
@@ -21,6 +21,8 @@ import {
 } from '@sotto/protocol';
 import { fromUtf8, toHex, utf8 } from '../src/internal/bytes.ts';
 import { bundleOf, crypto, makeDevice } from './handshake-fixtures.ts';
+
+const corpus = corpusAt(new URL('corpus/', import.meta.url));
 
 const rejectsWith = (codes: readonly ProtocolErrorCode[]) => (e: unknown) => {
   assert.ok(isProtocolError(e), `expected a ProtocolError, got ${String(e)}`);
@@ -162,18 +164,20 @@ test('bit flips in any later message (prekey or ratchet, either direction) are r
   const second = await sessionEncrypt(crypto, rng, alice_session, utf8('second, still a prekey message'));
   const reply = await sessionEncrypt(crypto, rng, acc.session, utf8('reply'));
   const cases = [
-    { name: 'prekey message to the responder', receiver: acc.session, message: second.message.bytes },
-    { name: 'ratchet message to the initiator', receiver: second.session, message: reply.message.bytes },
+    { name: 'prekey message to the responder', corpus: 'session-bit-flip-prekey-to-responder', receiver: acc.session, message: second.message.bytes },
+    { name: 'ratchet message to the initiator', corpus: 'session-bit-flip-ratchet-to-initiator', receiver: second.session, message: reply.message.bytes },
   ];
   for (const c of cases) {
     const state = toHex(encodeSession(c.receiver));
-    await fc.assert(
-      fc.asyncProperty(fc.nat({ max: c.message.length - 1 }), fc.integer({ min: 0, max: 7 }), async (i, bit) => {
+    await corpus.check(
+      c.corpus,
+      fc.tuple(fc.nat({ max: c.message.length - 1 }), fc.integer({ min: 0, max: 7 })),
+      async ([i, bit]) => {
         const bad = c.message.slice();
         bad[i] = (bad[i] ?? 0) ^ (1 << bit);
         await assert.rejects(sessionDecrypt(crypto, rng, c.receiver, bad), (e) => isProtocolError(e) && e.code !== 'ERR_ARGUMENT', `${c.name}: byte ${i} bit ${bit}`);
         assert.equal(toHex(encodeSession(c.receiver)), state);
-      }),
+      },
       { numRuns: 150 },
     );
     const ok = await sessionDecrypt(crypto, rng, c.receiver, c.message);
@@ -203,15 +207,17 @@ test('prekey message codec: round-trips, and random bytes give a typed error or 
       { noNullPrototype: true },
     )
     .map(({ oneTimePrekeyId, ...rest }) => (oneTimePrekeyId === undefined ? rest : { ...rest, oneTimePrekeyId }));
-  fc.assert(fc.property(arb, (m) => { assert.deepEqual(decodePrekeyMessage(encodePrekeyMessage(m)), m); }), { numRuns: 100 });
-  fc.assert(
-    fc.property(fc.oneof(fc.uint8Array({ maxLength: 2000 }), fc.nat({ max: bytes.length }).map((n) => bytes.slice(0, n))), (b) => {
+  await corpus.check('session-prekey-message-roundtrip', arb, (m) => { assert.deepEqual(decodePrekeyMessage(encodePrekeyMessage(m)), m); }, { numRuns: 100 });
+  await corpus.check(
+    'session-prekey-message-random-bytes',
+    fc.oneof(fc.uint8Array({ maxLength: 2000 }), fc.nat({ max: bytes.length }).map((n) => bytes.slice(0, n))),
+    (b) => {
       try {
         assert.equal(toHex(encodePrekeyMessage(decodePrekeyMessage(b))), toHex(b));
       } catch (e) {
         assert.ok(isProtocolError(e), String(e));
       }
-    }),
+    },
     { numRuns: 300 },
   );
 });

@@ -1,2 +1,3 @@
 export { loadVectors, vectorPath } from './vectors.ts';
 export { seededRng, systemRng } from './rng.ts';
+export { checkWithCorpus, corpusAt, corpusEntries, fromCorpusJson, toCorpusJson, type Corpus, type CorpusEntry, type CorpusPredicate } from './corpus.ts';
