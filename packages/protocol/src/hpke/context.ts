@@ -97,29 +97,30 @@ interface ContextSecrets {
   readonly exporterSecret: Uint8Array;
 }
 
-/** A sender's HPKE context (RFC 9180 §5.2 ContextS): seal in order, export secrets. */
-export class HpkeSenderContext extends Redacted {
-  protected readonly kind = 'HpkeSenderContext';
+/** What both HPKE contexts hold (RFC 9180 §5.1 key schedule output) and do alike. */
+abstract class HpkeContext extends Redacted {
   readonly #s: ContextSecrets;
   /** The next sequence number (RFC 9180 §5.2 `seq`); public, it is sent implicitly by order. */
   readonly sequence: number;
 
-  /** @internal Built by setupHpkeSender; not part of the public API. */
+  /** @internal Built by setupHpkeSender / setupHpkeRecipient; not part of the public API. */
   constructor(secrets: ContextSecrets, sequence: number) {
     super();
     this.#s = secrets;
     this.sequence = sequence;
   }
 
-  get aead(): HpkeAead {
-    return this.#s.aead;
+  protected get secrets(): ContextSecrets {
+    return this.#s;
   }
 
-  /** RFC 9180 §5.2 ContextS.Seal(aad, pt): the ciphertext and the context for the next message. */
-  async seal(crypto: CryptoProvider, aad: Uint8Array, plaintext: Uint8Array): Promise<{ readonly context: HpkeSenderContext; readonly ciphertext: Uint8Array }> {
-    const next = nextSequence(this.sequence);
-    const ciphertext = await crypto.aeadSeal(this.#s.aead, this.#s.key, computeNonce(this.#s.baseNonce, this.sequence), plaintext, aad);
-    return { context: new HpkeSenderContext(this.#s, next), ciphertext };
+  /** RFC 9180 §5.2 ComputeNonce(seq) for this message, and the sequence number after it. */
+  protected step(): { readonly nonce: Uint8Array; readonly next: number } {
+    return { nonce: computeNonce(this.#s.baseNonce, this.sequence), next: nextSequence(this.sequence) };
+  }
+
+  get aead(): HpkeAead {
+    return this.#s.aead;
   }
 
   /** RFC 9180 §5.3 Export(exporter_context, L). */
@@ -128,34 +129,28 @@ export class HpkeSenderContext extends Redacted {
   }
 }
 
+/** A sender's HPKE context (RFC 9180 §5.2 ContextS): seal in order, export secrets. */
+export class HpkeSenderContext extends HpkeContext {
+  protected readonly kind = 'HpkeSenderContext';
+
+  /** RFC 9180 §5.2 ContextS.Seal(aad, pt): the ciphertext and the context for the next message. */
+  async seal(crypto: CryptoProvider, aad: Uint8Array, plaintext: Uint8Array): Promise<{ readonly context: HpkeSenderContext; readonly ciphertext: Uint8Array }> {
+    const { nonce, next } = this.step();
+    const ciphertext = await crypto.aeadSeal(this.secrets.aead, this.secrets.key, nonce, plaintext, aad);
+    return { context: new HpkeSenderContext(this.secrets, next), ciphertext };
+  }
+}
+
 /** A recipient's HPKE context (RFC 9180 §5.2 ContextR): open in order, export secrets. */
-export class HpkeRecipientContext extends Redacted {
+export class HpkeRecipientContext extends HpkeContext {
   protected readonly kind = 'HpkeRecipientContext';
-  readonly #s: ContextSecrets;
-  readonly sequence: number;
-
-  /** @internal Built by setupHpkeRecipient; not part of the public API. */
-  constructor(secrets: ContextSecrets, sequence: number) {
-    super();
-    this.#s = secrets;
-    this.sequence = sequence;
-  }
-
-  get aead(): HpkeAead {
-    return this.#s.aead;
-  }
 
   /** RFC 9180 §5.2 ContextR.Open(aad, ct); a failure (ERR_HPKE_OPEN_FAILED) leaves this context usable. */
   async open(crypto: CryptoProvider, aad: Uint8Array, ciphertext: Uint8Array): Promise<{ readonly context: HpkeRecipientContext; readonly plaintext: Uint8Array }> {
-    const next = nextSequence(this.sequence);
-    const plaintext = await crypto.aeadOpen(this.#s.aead, this.#s.key, computeNonce(this.#s.baseNonce, this.sequence), ciphertext, aad);
+    const { nonce, next } = this.step();
+    const plaintext = await crypto.aeadOpen(this.secrets.aead, this.secrets.key, nonce, ciphertext, aad);
     if (plaintext === null) throw new ProtocolError('ERR_HPKE_OPEN_FAILED', 'HPKE ciphertext did not authenticate');
-    return { context: new HpkeRecipientContext(this.#s, next), plaintext };
-  }
-
-  /** RFC 9180 §5.3 Export(exporter_context, L). */
-  export(crypto: CryptoProvider, exporterContext: Uint8Array, length: number): Uint8Array {
-    return exportSecret(crypto, this.#s.aead, this.#s.exporterSecret, exporterContext, length);
+    return { context: new HpkeRecipientContext(this.secrets, next), plaintext };
   }
 }
 
