@@ -53,14 +53,14 @@ import { mlKem1024Decapsulate, mlKem1024Encapsulate, mlKem1024KeyGen } from './i
 type Curve = 'X25519' | 'Ed25519';
 
 /** Any 32 bytes: OpenSSL recomputes the public key from d and ignores x (verified in the tests). */
-const PLACEHOLDER_X = Buffer.alloc(32, 9).toString('base64url');
+const IGNORED_JWK_X = Buffer.alloc(32, 9).toString('base64url');
 
 function b64(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 }
 
 function importPrivate(crv: Curve, d: Uint8Array): KeyObject {
-  return createPrivateKey({ key: { kty: 'OKP', crv, d: b64(d), x: PLACEHOLDER_X }, format: 'jwk' });
+  return createPrivateKey({ key: { kty: 'OKP', crv, d: b64(d), x: IGNORED_JWK_X }, format: 'jwk' });
 }
 
 function importPublic(crv: Curve, x: Uint8Array): KeyObject {
