@@ -45,3 +45,43 @@ export {
   type SakkeParameters,
   type SakkeRng,
 } from './sakke.ts';
+export {
+  encodeIMessage,
+  encodeIMessageSignedPart,
+  decodeIMessage,
+  ntpFromUnixMs,
+  unixMsFromNtp,
+  MIKEY_VERSION,
+  MIKEY_DATA_TYPE_SAKKE,
+  MIKEY_PAYLOAD,
+  MIKEY_PRF,
+  MIKEY_TS_TYPE,
+  MIKEY_ID_ROLE,
+  MIKEY_ID_TYPE,
+  MIKEY_S_TYPE_ECCSI,
+  type MikeySakkeIMessage,
+  type MikeySakkeIMessageBody,
+  type DecodedIMessage,
+  type MikeyCsIdMap,
+  type MikeyIdr,
+  type MikeySecurityPolicy,
+  type MikeyTimestamp,
+  type MikeyPrfFunc,
+} from './mikey/i-message.ts';
+export { mikeyPrf, mikeyTgkLabel, deriveSrtpMasterKeys, deriveCallSrtpKeys, MIKEY_TGK_CONSTANT, SRTP_MASTER_KEY_BYTES, SRTP_MASTER_SALT_BYTES, type SrtpMasterKeys } from './mikey/kdf.ts';
+export {
+  mikeySakkeGenerateKms,
+  mikeySakkeCommunityKeys,
+  kmsProvisionUser,
+  installUserKeys,
+  kmsRecoverCall,
+  mikeySakkeIdentifier,
+  keyPeriodOfUnixMs,
+  type MikeySakkeKms,
+  type MikeySakkeCommunityKeys,
+  type MikeySakkeKeyDelivery,
+  type MikeySakkeUserKeys,
+  type RecoveredCall,
+  type KeyPeriod,
+} from './mikey/kms.ts';
+export { initiateCall, respondToCall, receivableKeyPeriods, MIKEY_MAX_CLOCK_SKEW_MS, type InitiatedCall, type AcceptedCall, type InitiateCallInput, type RespondToCallInput } from './mikey/call.ts';
