@@ -89,15 +89,5 @@ export function hexToBigInt(hex: string): bigint {
   return BigInt('0x' + clean);
 }
 
-/** Concatenates octet strings (the RFCs' `||`). */
-export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
+/** Concatenates octet strings (the RFCs' `||`): @noble/hashes' helper, already a dependency. */
+export { concatBytes } from '@noble/hashes/utils.js';
