@@ -12,6 +12,7 @@ const doc = read('docs/errors.md');
 const packages = [
   { section: '@sotto/protocol', file: 'packages/protocol/src/errors.ts', union: 'ProtocolErrorCode' },
   { section: '@sotto/escrow', file: 'packages/escrow/src/errors.ts', union: 'EscrowErrorCode' },
+  { section: '@sotto/store', file: 'packages/store/src/errors.ts', union: 'StoreErrorCode' },
 ] as const;
 
 /** The table rows of the `## <section>` part of docs/errors.md. */

@@ -1,0 +1,29 @@
+// Every bound the store itself enforces, each with its reason (STYLE.md §3). The server enforces the
+// tighter, user-facing bounds (username syntax, upload and attachment sizes) before it calls the store;
+// these only keep a caller bug from writing something the schema was not designed for.
+
+/** Identity public keys are Ed25519 keys: 32 bytes (docs/protocol/03-keys-and-bundles.md). */
+export const IDENTITY_KEY_BYTES = 32;
+
+/** Message ids are 16 random bytes chosen by the sender's client (issue 3: de-duplication by id). */
+export const MESSAGE_ID_BYTES = 16;
+
+/** Attachment ids are 16 random bytes chosen by the uploader: unguessable, and linked to no account. */
+export const ATTACHMENT_ID_BYTES = 16;
+
+/** Longest canonical username, in UTF-8 bytes. The protocol's own bound (limits.MAX_USERNAME_BYTES = 64)
+ *  is the one the server applies; the store accepts up to 255 so that it never is the tighter check. */
+export const MAX_USERNAME_BYTES = 255;
+
+/** Device ids, prekey ids: u32 on the wire (docs/protocol/03-keys-and-bundles.md). */
+export const MAX_U32 = 0xffffffff;
+
+/** Most messages one fetch returns: a page the server can hold in memory and send in one go. */
+export const MAX_FETCH_LIMIT = 1000;
+
+/** Most message ids one ack may name (a fetch page), so one request is one bounded statement. */
+export const MAX_ACK_IDS = MAX_FETCH_LIMIT;
+
+/** Most one-time prekeys one addOneTimePrekeys call takes: the protocol allows 100 per upload
+ *  (limits.MAX_PREKEYS_PER_UPLOAD); 1000 leaves room without making one transaction unbounded. */
+export const MAX_PREKEYS_PER_CALL = 1000;

@@ -1,0 +1,425 @@
+// The SQLite Store: the embedded default (a single file under the server's --data directory).
+//
+// Settings, and why (each is set on every connection by openSqliteStore):
+// - journal_mode = WAL: readers never block the writer and the writer never blocks readers, and a
+//   commit is one sequential append to the -wal file.
+// - synchronous = FULL: the WAL is fsync'ed at every commit, so a message is on stable storage when
+//   enqueue resolves (issue 3: "never loses a message it has accepted"). NORMAL would fsync only at
+//   checkpoints: still consistent, and safe against a crash of the server process, but a power cut or
+//   kernel panic could roll back the last commits, i.e. messages the sender was already told were
+//   stored. The price is one fsync per write transaction; batching is the way to buy throughput back.
+// - foreign_keys = ON: a queue, a prekey or a device cannot outlive its device or account.
+// - secure_delete = ON: deleted rows (acknowledged envelopes, handed-out prekeys) are overwritten
+//   with zeros instead of lingering in free pages for a later dump of the file to find.
+// - busy_timeout (better-sqlite3's `timeout`): another connection holding the write lock is waited
+//   for, not reported as an error.
+//
+// Transactions: every writing method runs in one BEGIN IMMEDIATE transaction, which takes SQLite's
+// single write lock before its first read. Nothing another connection does can come between what a
+// method reads and what it writes, so checks such as "is this prekey id already held" and "which
+// one-time key is the oldest" stay true until the commit: two connections can never take the same
+// one-time key. Reads that need more than one statement run in one (deferred) read transaction, which
+// sees a single snapshot.
+//
+// better-sqlite3 is synchronous: each call blocks the event loop for its statement (microseconds;
+// an fsync for writes). That is the embedded default's trade; PostgreSQL is the scale-out back-end.
+
+import Database from 'better-sqlite3';
+import { StoreError } from './errors.ts';
+import {
+  checkAckIds,
+  checkAttachmentId,
+  checkDevice,
+  checkFetch,
+  checkKind,
+  checkNewAccount,
+  checkNewAttachment,
+  checkNewMessage,
+  checkPrekey,
+  checkPrekeyBatch,
+  checkTime,
+  checkUsername,
+} from './internal/validate.ts';
+import { bundledSqliteMigrations, migrate, type Migration } from './internal/sqlite-migrate.ts';
+import type {
+  Account,
+  Attachment,
+  BundleParts,
+  Device,
+  DeviceAddress,
+  EnqueueResult,
+  FetchOptions,
+  NewAccount,
+  NewAttachment,
+  NewMessage,
+  OneTimePrekeyCounts,
+  OneTimePrekeyKind,
+  PrekeyRecord,
+  QueuedMessage,
+  Store,
+} from './store.ts';
+
+/** How long a connection waits for another connection's write lock before ERR_STORE_BACKEND (ms). */
+const BUSY_TIMEOUT_MS = 10_000;
+
+/** A copy as a plain Uint8Array (the driver returns Buffers, which compare unequal to Uint8Arrays). */
+const bytes = (b: Buffer): Uint8Array => new Uint8Array(b);
+
+interface PrekeyRow {
+  prekey_id: number;
+  record: Buffer;
+}
+interface OneTimeRow extends PrekeyRow {
+  seq: number;
+}
+interface MessageRow {
+  seq: number;
+  message_id: Buffer;
+  envelope: Buffer;
+  received_at: number;
+  expires_at: number;
+}
+
+function prepareAll(db: Database.Database) {
+  const p = (sql: string): Database.Statement => db.prepare(sql);
+  return {
+    getAccount: p('SELECT username, identity_key, created_at FROM accounts WHERE username = ?'),
+    insertAccount: p('INSERT INTO accounts (username, identity_key, created_at) VALUES (?, ?, ?)'),
+    insertDevice: p('INSERT INTO devices (username, device_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)'),
+    hasDevice: p('SELECT 1 AS found FROM devices WHERE username = ? AND device_id = ?'),
+    listDevices: p('SELECT device_id, created_at, last_seen_at FROM devices WHERE username = ? ORDER BY device_id'),
+    touchDevice: p('UPDATE devices SET last_seen_at = max(last_seen_at, ?) WHERE username = ? AND device_id = ?'),
+    upsertSigned: p(
+      'INSERT INTO signed_prekeys (username, device_id, prekey_id, record) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT (username, device_id) DO UPDATE SET prekey_id = excluded.prekey_id, record = excluded.record',
+    ),
+    upsertLastResort: p(
+      'INSERT INTO last_resort_kem_prekeys (username, device_id, prekey_id, record) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT (username, device_id) DO UPDATE SET prekey_id = excluded.prekey_id, record = excluded.record',
+    ),
+    getSigned: p('SELECT prekey_id, record FROM signed_prekeys WHERE username = ? AND device_id = ?'),
+    getLastResort: p('SELECT prekey_id, record FROM last_resort_kem_prekeys WHERE username = ? AND device_id = ?'),
+    hasOneTime: p('SELECT 1 AS found FROM one_time_prekeys WHERE username = ? AND device_id = ? AND kind = ? AND prekey_id = ?'),
+    insertOneTime: p('INSERT INTO one_time_prekeys (username, device_id, kind, prekey_id, record) VALUES (?, ?, ?, ?, ?)'),
+    countOneTime: p('SELECT kind, count(*) AS n FROM one_time_prekeys WHERE username = ? AND device_id = ? GROUP BY kind'),
+    oldestOneTime: p('SELECT seq, prekey_id, record FROM one_time_prekeys WHERE username = ? AND device_id = ? AND kind = ? ORDER BY seq LIMIT 1'),
+    deleteOneTime: p('DELETE FROM one_time_prekeys WHERE seq = ?'),
+    findMessage: p('SELECT seq FROM messages WHERE username = ? AND device_id = ? AND message_id = ?'),
+    insertMessage: p(
+      'INSERT INTO messages (username, device_id, message_id, envelope, received_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq',
+    ),
+    fetchMessages: p(
+      'SELECT seq, message_id, envelope, received_at, expires_at FROM messages WHERE username = ? AND device_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    deleteMessage: p('DELETE FROM messages WHERE username = ? AND device_id = ? AND message_id = ?'),
+    expireMessages: p('DELETE FROM messages WHERE expires_at <= ?'),
+    hasAttachment: p('SELECT 1 AS found FROM attachments WHERE id = ?'),
+    insertAttachment: p('INSERT INTO attachments (id, bytes, size, expires_at) VALUES (?, ?, ?, ?)'),
+    getAttachment: p('SELECT id, bytes, size, expires_at FROM attachments WHERE id = ?'),
+    expireAttachments: p('DELETE FROM attachments WHERE expires_at <= ?'),
+  };
+}
+
+type Statements = ReturnType<typeof prepareAll>;
+
+/** Wraps anything that is not already a StoreError (the driver's errors: busy, I/O, not a database). */
+function toStoreError(e: unknown): StoreError {
+  if (e instanceof StoreError) return e;
+  const code = e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : 'unknown';
+  return new StoreError('ERR_STORE_BACKEND', `the SQLite database failed (${code})`, { cause: e });
+}
+
+/** The SQLite store. Construct it through openSqliteStore. */
+export class SqliteStore implements Store {
+  #db: Database.Database | null;
+  readonly #s: Statements;
+  /** Runs a function in a transaction; `.immediate` / `.deferred` pick BEGIN IMMEDIATE / BEGIN. */
+  readonly #tx: Database.Transaction<(body: () => unknown) => unknown>;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#s = prepareAll(db);
+    this.#tx = db.transaction((body: () => unknown) => body());
+  }
+
+  /** One operation: argument checks, then the body; every failure becomes a rejected StoreError. */
+  #run<T>(body: () => T): Promise<T> {
+    try {
+      if (this.#db === null) throw new StoreError('ERR_STORE_CLOSED', 'the store was closed');
+      return Promise.resolve(body());
+    } catch (e) {
+      return Promise.reject(toStoreError(e));
+    }
+  }
+
+  /** A write transaction (BEGIN IMMEDIATE: holds the write lock from its first statement). */
+  #write<T>(body: () => T): T {
+    return this.#tx.immediate(body) as T;
+  }
+
+  /** A read transaction: one consistent snapshot for several statements. */
+  #read<T>(body: () => T): T {
+    return this.#tx.deferred(body) as T;
+  }
+
+  #requireDevice(d: DeviceAddress): void {
+    if (this.#s.hasDevice.get(d.username, d.deviceId) === undefined) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such device');
+  }
+
+  /** The settings this connection runs with (for the tests that pin them). */
+  settings(): { journalMode: unknown; synchronous: unknown; foreignKeys: unknown; secureDelete: unknown } {
+    const db = this.#db;
+    if (db === null) throw new StoreError('ERR_STORE_CLOSED', 'the store was closed');
+    return {
+      journalMode: db.pragma('journal_mode', { simple: true }),
+      synchronous: db.pragma('synchronous', { simple: true }),
+      foreignKeys: db.pragma('foreign_keys', { simple: true }),
+      secureDelete: db.pragma('secure_delete', { simple: true }),
+    };
+  }
+
+  // --- accounts and devices ---
+
+  createAccount(a: NewAccount): Promise<void> {
+    return this.#run(() => {
+      checkNewAccount(a);
+      this.#write(() => {
+        if (this.#s.getAccount.get(a.username) !== undefined) throw new StoreError('ERR_STORE_CONFLICT', 'the username is taken');
+        this.#s.insertAccount.run(a.username, a.identityKey, a.createdAt);
+        this.#s.insertDevice.run(a.username, a.firstDeviceId, a.createdAt, a.createdAt);
+      });
+    });
+  }
+
+  getAccount(username: string): Promise<Account | null> {
+    return this.#run(() => {
+      checkUsername(username);
+      const row = this.#s.getAccount.get(username) as { username: string; identity_key: Buffer; created_at: number } | undefined;
+      return row === undefined ? null : { username: row.username, identityKey: bytes(row.identity_key), createdAt: row.created_at };
+    });
+  }
+
+  addDevice(d: DeviceAddress, createdAt: number): Promise<void> {
+    return this.#run(() => {
+      checkDevice(d);
+      checkTime('createdAt', createdAt);
+      this.#write(() => {
+        if (this.#s.getAccount.get(d.username) === undefined) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such account');
+        if (this.#s.hasDevice.get(d.username, d.deviceId) !== undefined) throw new StoreError('ERR_STORE_CONFLICT', 'the device id is taken');
+        this.#s.insertDevice.run(d.username, d.deviceId, createdAt, createdAt);
+      });
+    });
+  }
+
+  listDevices(username: string): Promise<readonly Device[]> {
+    return this.#run(() => {
+      checkUsername(username);
+      return this.#read(() => {
+        if (this.#s.getAccount.get(username) === undefined) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such account');
+        const rows = this.#s.listDevices.all(username) as { device_id: number; created_at: number; last_seen_at: number }[];
+        return rows.map((r) => ({ deviceId: r.device_id, createdAt: r.created_at, lastSeenAt: r.last_seen_at }));
+      });
+    });
+  }
+
+  touchDevice(d: DeviceAddress, lastSeenAt: number): Promise<void> {
+    return this.#run(() => {
+      checkDevice(d);
+      checkTime('lastSeenAt', lastSeenAt);
+      const { changes } = this.#s.touchDevice.run(lastSeenAt, d.username, d.deviceId);
+      if (changes === 0) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such device');
+    });
+  }
+
+  // --- prekeys ---
+
+  setSignedPrekey(d: DeviceAddress, prekey: PrekeyRecord): Promise<void> {
+    return this.#run(() => {
+      checkDevice(d);
+      checkPrekey(prekey);
+      this.#write(() => {
+        this.#requireDevice(d);
+        this.#s.upsertSigned.run(d.username, d.deviceId, prekey.id, prekey.record);
+      });
+    });
+  }
+
+  setLastResortKemPrekey(d: DeviceAddress, prekey: PrekeyRecord): Promise<void> {
+    return this.#run(() => {
+      checkDevice(d);
+      checkPrekey(prekey);
+      this.#write(() => {
+        this.#requireDevice(d);
+        this.#s.upsertLastResort.run(d.username, d.deviceId, prekey.id, prekey.record);
+      });
+    });
+  }
+
+  addOneTimePrekeys(d: DeviceAddress, kind: OneTimePrekeyKind, prekeys: readonly PrekeyRecord[]): Promise<void> {
+    return this.#run(() => {
+      checkDevice(d);
+      checkKind(kind);
+      checkPrekeyBatch(prekeys);
+      this.#write(() => {
+        this.#requireDevice(d);
+        const seen = new Set<number>();
+        for (const p of prekeys) {
+          if (seen.has(p.id) || this.#s.hasOneTime.get(d.username, d.deviceId, kind, p.id) !== undefined) {
+            throw new StoreError('ERR_STORE_CONFLICT', 'a one-time prekey id is already in use');
+          }
+          seen.add(p.id);
+        }
+        for (const p of prekeys) this.#s.insertOneTime.run(d.username, d.deviceId, kind, p.id, p.record);
+      });
+    });
+  }
+
+  countOneTimePrekeys(d: DeviceAddress): Promise<OneTimePrekeyCounts> {
+    return this.#run(() => {
+      checkDevice(d);
+      return this.#read(() => {
+        this.#requireDevice(d);
+        const counts = { x25519: 0, kem: 0 };
+        for (const row of this.#s.countOneTime.all(d.username, d.deviceId) as { kind: OneTimePrekeyKind; n: number }[]) counts[row.kind] = row.n;
+        return counts;
+      });
+    });
+  }
+
+  takeBundleParts(d: DeviceAddress): Promise<BundleParts> {
+    return this.#run(() => {
+      checkDevice(d);
+      return this.#write(() => {
+        this.#requireDevice(d);
+        const signed = this.#s.getSigned.get(d.username, d.deviceId) as PrekeyRow | undefined;
+        if (signed === undefined) throw new StoreError('ERR_STORE_NOT_FOUND', 'the device has no signed prekey');
+        const oneTimeKem = this.#s.oldestOneTime.get(d.username, d.deviceId, 'kem') as OneTimeRow | undefined;
+        const kem = oneTimeKem ?? (this.#s.getLastResort.get(d.username, d.deviceId) as PrekeyRow | undefined);
+        if (kem === undefined) throw new StoreError('ERR_STORE_NOT_FOUND', 'the device has no KEM prekey');
+        const oneTimeX = this.#s.oldestOneTime.get(d.username, d.deviceId, 'x25519') as OneTimeRow | undefined;
+        if (oneTimeX !== undefined) this.#s.deleteOneTime.run(oneTimeX.seq);
+        if (oneTimeKem !== undefined) this.#s.deleteOneTime.run(oneTimeKem.seq);
+        return {
+          signedPrekey: { id: signed.prekey_id, record: bytes(signed.record) },
+          oneTimePrekey: oneTimeX === undefined ? null : { id: oneTimeX.prekey_id, record: bytes(oneTimeX.record) },
+          kemPrekey: { id: kem.prekey_id, record: bytes(kem.record) },
+          kemPrekeyIsLastResort: oneTimeKem === undefined,
+        };
+      });
+    });
+  }
+
+  // --- message queues ---
+
+  enqueue(recipient: DeviceAddress, m: NewMessage): Promise<EnqueueResult> {
+    return this.#run(() => {
+      checkDevice(recipient);
+      checkNewMessage(m);
+      return this.#write(() => {
+        this.#requireDevice(recipient);
+        const existing = this.#s.findMessage.get(recipient.username, recipient.deviceId, m.id) as { seq: number } | undefined;
+        if (existing !== undefined) return { seq: existing.seq, duplicate: true };
+        const row = this.#s.insertMessage.get(recipient.username, recipient.deviceId, m.id, m.envelope, m.receivedAt, m.expiresAt) as { seq: number };
+        return { seq: row.seq, duplicate: false };
+      });
+    });
+  }
+
+  fetch(recipient: DeviceAddress, options: FetchOptions): Promise<readonly QueuedMessage[]> {
+    return this.#run(() => {
+      checkDevice(recipient);
+      checkFetch(options);
+      return this.#read(() => {
+        this.#requireDevice(recipient);
+        const rows = this.#s.fetchMessages.all(recipient.username, recipient.deviceId, options.after, options.limit) as MessageRow[];
+        return rows.map((r) => ({ seq: r.seq, id: bytes(r.message_id), envelope: bytes(r.envelope), receivedAt: r.received_at, expiresAt: r.expires_at }));
+      });
+    });
+  }
+
+  ack(recipient: DeviceAddress, ids: readonly Uint8Array[]): Promise<number> {
+    return this.#run(() => {
+      checkDevice(recipient);
+      checkAckIds(ids);
+      return this.#write(() => {
+        let deleted = 0;
+        for (const id of ids) deleted += this.#s.deleteMessage.run(recipient.username, recipient.deviceId, id).changes;
+        return deleted;
+      });
+    });
+  }
+
+  expireMessages(now: number): Promise<number> {
+    return this.#run(() => {
+      checkTime('now', now);
+      return this.#s.expireMessages.run(now).changes;
+    });
+  }
+
+  // --- attachments ---
+
+  putAttachment(a: NewAttachment): Promise<void> {
+    return this.#run(() => {
+      checkNewAttachment(a);
+      this.#write(() => {
+        if (this.#s.hasAttachment.get(a.id) !== undefined) throw new StoreError('ERR_STORE_CONFLICT', 'the attachment id is taken');
+        this.#s.insertAttachment.run(a.id, a.bytes, a.bytes.length, a.expiresAt);
+      });
+    });
+  }
+
+  getAttachment(id: Uint8Array): Promise<Attachment | null> {
+    return this.#run(() => {
+      checkAttachmentId(id);
+      const row = this.#s.getAttachment.get(id) as { id: Buffer; bytes: Buffer; size: number; expires_at: number } | undefined;
+      return row === undefined ? null : { id: bytes(row.id), bytes: bytes(row.bytes), size: row.size, expiresAt: row.expires_at };
+    });
+  }
+
+  expireAttachments(now: number): Promise<number> {
+    return this.#run(() => {
+      checkTime('now', now);
+      return this.#s.expireAttachments.run(now).changes;
+    });
+  }
+
+  close(): Promise<void> {
+    const db = this.#db;
+    this.#db = null;
+    try {
+      db?.close();
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(toStoreError(e));
+    }
+  }
+}
+
+/** Opens (creating if missing) the database file at `path` with the given migrations. Internal:
+ *  tests pass their own migration lists; everything else uses openSqliteStore. */
+export function openSqliteStoreWith(path: string, migrations: readonly Migration[]): SqliteStore {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('secure_delete = ON');
+    migrate(db, migrations);
+    return new SqliteStore(db);
+  } catch (e) {
+    db?.close();
+    throw toStoreError(e);
+  }
+}
+
+/** Opens the SQLite store in the file at `path`, creating it if missing and upgrading its schema if it
+ *  is older than this code. Rejects with ERR_STORE_SCHEMA_TOO_NEW for a file written by a newer
+ *  version, ERR_STORE_BACKEND for a file that is not a SQLite database or cannot be opened. */
+export function openSqliteStore(path: string): Promise<Store> {
+  try {
+    return Promise.resolve(openSqliteStoreWith(path, bundledSqliteMigrations()));
+  } catch (e) {
+    return Promise.reject(toStoreError(e));
+  }
+}
