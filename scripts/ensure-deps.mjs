@@ -1,6 +1,6 @@
 // Makes `npm start` and `npm test` work on a fresh clone: installs npm packages when they are missing,
 // and (when a later test needs them) Debian packages through apt-get. Only prints what it does.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +23,20 @@ if (!existsSync(marker) || !existsSync(join(root, 'node_modules', 'tsx'))) {
 
 // `npm test` only (never `npm start`): packages/crypto/test/mlkem-wasm.test.ts rebuilds the ML-KEM
 // WebAssembly binary to check that it is reproducible, which needs clang and wasm-ld (Debian's clang
-// and lld packages).
+// and lld packages); packages/store/test/postgres.test.ts starts a throw-away PostgreSQL server, which
+// needs Debian's initdb and pg_ctl (/usr/lib/postgresql/<version>/bin, package postgresql).
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-if (process.env.npm_lifecycle_event === 'test' && !(has('clang') && has('wasm-ld'))) {
-  process.stdout.write('ensure-deps: clang or wasm-ld missing, installing Debian packages clang and lld\n');
-  run('apt-get', ['update']);
-  run('apt-get', ['install', '-y', '--no-install-recommends', 'clang', 'lld']);
+const hasPostgres = () => spawnSync('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/initdb'], { stdio: 'ignore' }).status === 0;
+if (process.env.npm_lifecycle_event === 'test') {
+  const missing = [...(has('clang') && has('wasm-ld') ? [] : ['clang', 'lld']), ...(hasPostgres() ? [] : ['postgresql'])];
+  if (missing.length > 0) {
+    process.stdout.write(`ensure-deps: installing Debian packages ${missing.join(' ')}\n`);
+    // The tests start their own throw-away server; Debian would also create and start a 'main' cluster.
+    if (missing.includes('postgresql')) {
+      mkdirSync('/etc/postgresql-common/createcluster.d', { recursive: true });
+      writeFileSync('/etc/postgresql-common/createcluster.d/sotto-tests.conf', 'create_main_cluster = false\n');
+    }
+    run('apt-get', ['update']);
+    run('apt-get', ['install', '-y', '--no-install-recommends', ...missing]);
+  }
 }

@@ -24,3 +24,4 @@ export type {
 } from './store.ts';
 export { createMemoryStore } from './memory.ts';
 export { openSqliteStore } from './sqlite.ts';
+export { openPostgresStore, type PostgresConfig } from './postgres.ts';

@@ -1,0 +1,485 @@
+// The PostgreSQL Store: the back-end for running several server processes against one database.
+//
+// Transactions: every method is one transaction on a client taken from a pg.Pool (BEGIN … COMMIT, or a
+// single statement, which PostgreSQL runs as its own transaction), at READ COMMITTED, the default.
+// Reads of several statements run as one REPEATABLE READ READ ONLY transaction: one snapshot. What
+// keeps concurrent writers apart is row locks, not isolation level:
+// - takeBundleParts deletes the oldest one-time key of each kind with
+//   `DELETE … WHERE seq = (SELECT seq … ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING …`: a
+//   row another transaction is taking is skipped, never waited for and never handed out twice.
+//   (Plain FOR UPDATE is also correct, since PostgreSQL re-reads past a row deleted while it waited,
+//   but it makes every bundle fetch for a device wait for the one before it to commit.)
+// - enqueue locks the recipient's device row (FOR NO KEY UPDATE) before the INSERT takes the next
+//   seq from the sequence. A sequence value is taken at insert, not at commit: without the lock a
+//   reader could see seq 6 committed before seq 5 and move its cursor past 5 for good. With it, the
+//   enqueues of one device take turns, so their commits happen in seq order (the cursor is per
+//   device; other devices' enqueues run in parallel). NO KEY UPDATE rather than UPDATE: it does not
+//   block the KEY SHARE locks that foreign-key checks of other tables take on the same row.
+// - Idempotent enqueue is `INSERT … ON CONFLICT (username, device_id, message_id) DO NOTHING
+//   RETURNING seq`; the duplicate's seq is read after, under the same device lock.
+// - Unique violations (SQLSTATE 23505: a taken username, device id, one-time prekey id or attachment
+//   id, also when two transactions race for it) become ERR_STORE_CONFLICT; every other driver error
+//   ERR_STORE_BACKEND with the driver's error as `cause`.
+//
+// Durability is the server's: keep fsync = on and synchronous_commit = on (the defaults), and a
+// COMMIT, hence every resolved write, is on stable storage (with synchronous replication, on the
+// standbys too). bigint columns arrive as strings from the driver and are turned into numbers here:
+// every value stored is a u32 or a safe integer of milliseconds, and seqs stay far below 2^53.
+
+import pg from 'pg';
+import { StoreError } from './errors.ts';
+import {
+  checkAckIds,
+  checkAttachmentId,
+  checkDevice,
+  checkFetch,
+  checkKind,
+  checkNewAccount,
+  checkNewAttachment,
+  checkNewMessage,
+  checkPrekey,
+  checkPrekeyBatch,
+  checkTime,
+  checkUsername,
+} from './internal/validate.ts';
+import { bundledPostgresMigrations, migratePostgres } from './internal/pg-migrate.ts';
+import type { Migration } from './internal/sqlite-migrate.ts';
+import type {
+  Account,
+  Attachment,
+  BundleParts,
+  Device,
+  DeviceAddress,
+  EnqueueResult,
+  FetchOptions,
+  NewAccount,
+  NewAttachment,
+  NewMessage,
+  OneTimePrekeyCounts,
+  OneTimePrekeyKind,
+  PrekeyRecord,
+  QueuedMessage,
+  Store,
+} from './store.ts';
+
+/** SQLSTATE unique_violation (https://www.postgresql.org/docs/current/errcodes-appendix.html). */
+const UNIQUE_VIOLATION = '23505';
+
+/** A copy as a plain Uint8Array (the driver returns Buffers, which compare unequal to Uint8Arrays). */
+const bytes = (b: Buffer): Uint8Array => new Uint8Array(b);
+/** A copy of the caller's bytes as a Buffer (the driver sends Buffers as bytea). */
+const buf = (u: Uint8Array): Buffer => Buffer.from(u);
+/** bigint columns come back as decimal strings. */
+const num = (v: string | number): number => Number(v);
+
+interface PrekeyRow {
+  prekey_id: string;
+  record: Buffer;
+}
+interface MessageRow {
+  seq: string;
+  message_id: Buffer;
+  envelope: Buffer;
+  received_at: string;
+  expires_at: string;
+}
+
+/** Anything that is not already a StoreError: unique violations are conflicts, the rest back-end
+ *  failures with the driver's error (SQLSTATE, SQL, never row contents in our messages) as cause. */
+function toStoreError(e: unknown): StoreError {
+  if (e instanceof StoreError) return e;
+  const code = e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : 'unknown';
+  if (code === UNIQUE_VIOLATION) return new StoreError('ERR_STORE_CONFLICT', 'a unique key is already taken', { cause: e });
+  return new StoreError('ERR_STORE_BACKEND', `the PostgreSQL database failed (${code})`, { cause: e });
+}
+
+/** What a transaction body runs its statements with. */
+type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]) => Promise<pg.QueryResult<R>>;
+type Mode = 'write' | 'read';
+
+/** The PostgreSQL store. Construct it through openPostgresStore. */
+export class PostgresStore implements Store {
+  #pool: pg.Pool | null;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  #requirePool(): pg.Pool {
+    if (this.#pool === null) throw new StoreError('ERR_STORE_CLOSED', 'the store was closed');
+    return this.#pool;
+  }
+
+  /** One operation: argument checks (`check`, before any I/O), then `body` as one transaction on a
+   *  pooled client; every failure becomes a rejected StoreError. */
+  async #tx<T>(mode: Mode, check: () => void, body: (q: Query) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      const pool = this.#requirePool();
+      check();
+      client = await pool.connect();
+    } catch (e) {
+      throw toStoreError(e);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query(mode === 'write' ? 'BEGIN' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const result = await body((sql, params) => client.query(sql, params));
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackFailed) {
+        broken = rollbackFailed instanceof Error ? rollbackFailed : new Error('ROLLBACK failed');
+      }
+      throw toStoreError(e);
+    } finally {
+      client.release(broken); // a client whose ROLLBACK failed is discarded, not reused
+    }
+  }
+
+  /** One operation of a single statement: PostgreSQL runs it as its own transaction. */
+  async #one<R extends pg.QueryResultRow>(check: () => void, sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      const pool = this.#requirePool();
+      check();
+      return await pool.query<R>(sql, params);
+    } catch (e) {
+      throw toStoreError(e);
+    }
+  }
+
+  // --- accounts and devices ---
+
+  async createAccount(a: NewAccount): Promise<void> {
+    await this.#tx(
+      'write',
+      () => {
+        checkNewAccount(a);
+      },
+      async (q) => {
+        const inserted = await q('INSERT INTO accounts (username, identity_key, created_at) VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING', [a.username, buf(a.identityKey), a.createdAt]);
+        if (inserted.rowCount !== 1) throw new StoreError('ERR_STORE_CONFLICT', 'the username is taken');
+        await q('INSERT INTO devices (username, device_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)', [a.username, a.firstDeviceId, a.createdAt]);
+      },
+    );
+  }
+
+  async getAccount(username: string): Promise<Account | null> {
+    const { rows } = await this.#one<{ username: string; identity_key: Buffer; created_at: string }>(
+      () => {
+        checkUsername(username);
+      },
+      'SELECT username, identity_key, created_at FROM accounts WHERE username = $1',
+      [username],
+    );
+    const row = rows[0];
+    return row === undefined ? null : { username: row.username, identityKey: bytes(row.identity_key), createdAt: num(row.created_at) };
+  }
+
+  async addDevice(d: DeviceAddress, createdAt: number): Promise<void> {
+    await this.#tx(
+      'write',
+      () => {
+        checkDevice(d);
+        checkTime('createdAt', createdAt);
+      },
+      async (q) => {
+        const account = await q('SELECT 1 FROM accounts WHERE username = $1 FOR KEY SHARE', [d.username]);
+        if (account.rowCount === 0) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such account');
+        const inserted = await q('INSERT INTO devices (username, device_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3) ON CONFLICT DO NOTHING', [d.username, d.deviceId, createdAt]);
+        if (inserted.rowCount !== 1) throw new StoreError('ERR_STORE_CONFLICT', 'the device id is taken');
+      },
+    );
+  }
+
+  listDevices(username: string): Promise<readonly Device[]> {
+    return this.#tx(
+      'read',
+      () => {
+        checkUsername(username);
+      },
+      async (q) => {
+        const account = await q('SELECT 1 FROM accounts WHERE username = $1', [username]);
+        if (account.rowCount === 0) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such account');
+        const { rows } = await q<{ device_id: string; created_at: string; last_seen_at: string }>(
+          'SELECT device_id, created_at, last_seen_at FROM devices WHERE username = $1 ORDER BY device_id',
+          [username],
+        );
+        return rows.map((r) => ({ deviceId: num(r.device_id), createdAt: num(r.created_at), lastSeenAt: num(r.last_seen_at) }));
+      },
+    );
+  }
+
+  async touchDevice(d: DeviceAddress, lastSeenAt: number): Promise<void> {
+    const { rowCount } = await this.#one(
+      () => {
+        checkDevice(d);
+        checkTime('lastSeenAt', lastSeenAt);
+      },
+      'UPDATE devices SET last_seen_at = GREATEST(last_seen_at, $1) WHERE username = $2 AND device_id = $3',
+      [lastSeenAt, d.username, d.deviceId],
+    );
+    if (rowCount === 0) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such device');
+  }
+
+  // --- prekeys ---
+
+  /** Locks the device row against deletion for the rest of the transaction; NOT_FOUND if it is missing. */
+  static async #requireDevice(q: Query, d: DeviceAddress): Promise<void> {
+    const found = await q('SELECT 1 FROM devices WHERE username = $1 AND device_id = $2 FOR KEY SHARE', [d.username, d.deviceId]);
+    if (found.rowCount === 0) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such device');
+  }
+
+  async #replacePrekey(table: 'signed_prekeys' | 'last_resort_kem_prekeys', d: DeviceAddress, prekey: PrekeyRecord): Promise<void> {
+    await this.#tx(
+      'write',
+      () => {
+        checkDevice(d);
+        checkPrekey(prekey);
+      },
+      async (q) => {
+        await PostgresStore.#requireDevice(q, d);
+        await q(
+          `INSERT INTO ${table} (username, device_id, prekey_id, record) VALUES ($1, $2, $3, $4) ` +
+            'ON CONFLICT (username, device_id) DO UPDATE SET prekey_id = excluded.prekey_id, record = excluded.record',
+          [d.username, d.deviceId, prekey.id, buf(prekey.record)],
+        );
+      },
+    );
+  }
+
+  setSignedPrekey(d: DeviceAddress, prekey: PrekeyRecord): Promise<void> {
+    return this.#replacePrekey('signed_prekeys', d, prekey);
+  }
+
+  setLastResortKemPrekey(d: DeviceAddress, prekey: PrekeyRecord): Promise<void> {
+    return this.#replacePrekey('last_resort_kem_prekeys', d, prekey);
+  }
+
+  async addOneTimePrekeys(d: DeviceAddress, kind: OneTimePrekeyKind, prekeys: readonly PrekeyRecord[]): Promise<void> {
+    await this.#tx(
+      'write',
+      () => {
+        checkDevice(d);
+        checkKind(kind);
+        checkPrekeyBatch(prekeys);
+      },
+      async (q) => {
+        await PostgresStore.#requireDevice(q, d);
+        if (new Set(prekeys.map((p) => p.id)).size !== prekeys.length) throw new StoreError('ERR_STORE_CONFLICT', 'a one-time prekey id is already in use');
+        if (prekeys.length === 0) return;
+        // One statement for the batch, in the caller's order (the seqs follow it: oldest first). A
+        // held id is a unique violation, which rolls the whole batch back and becomes a conflict.
+        await q(
+          'INSERT INTO one_time_prekeys (username, device_id, kind, prekey_id, record) ' +
+            'SELECT $1, $2, $3, k.id, k.record FROM unnest($4::bigint[], $5::bytea[]) WITH ORDINALITY AS k (id, record, n) ORDER BY k.n',
+          [d.username, d.deviceId, kind, prekeys.map((p) => p.id), prekeys.map((p) => buf(p.record))],
+        );
+      },
+    );
+  }
+
+  async countOneTimePrekeys(d: DeviceAddress): Promise<OneTimePrekeyCounts> {
+    const { rows } = await this.#one<{ found: boolean; x25519: string; kem: string }>(
+      () => {
+        checkDevice(d);
+      },
+      'SELECT EXISTS (SELECT 1 FROM devices WHERE username = $1 AND device_id = $2) AS found, ' +
+        "(SELECT count(*) FROM one_time_prekeys WHERE username = $1 AND device_id = $2 AND kind = 'x25519') AS x25519, " +
+        "(SELECT count(*) FROM one_time_prekeys WHERE username = $1 AND device_id = $2 AND kind = 'kem') AS kem",
+      [d.username, d.deviceId],
+    );
+    const row = rows[0];
+    if (row?.found !== true) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such device');
+    return { x25519: num(row.x25519), kem: num(row.kem) };
+  }
+
+  takeBundleParts(d: DeviceAddress): Promise<BundleParts> {
+    return this.#tx(
+      'write',
+      () => {
+        checkDevice(d);
+      },
+      async (q) => {
+        await PostgresStore.#requireDevice(q, d);
+        const signed = (await q<PrekeyRow>('SELECT prekey_id, record FROM signed_prekeys WHERE username = $1 AND device_id = $2', [d.username, d.deviceId])).rows[0];
+        if (signed === undefined) throw new StoreError('ERR_STORE_NOT_FOUND', 'the device has no signed prekey');
+        const take = async (kind: OneTimePrekeyKind): Promise<PrekeyRow | undefined> =>
+          (
+            await q<PrekeyRow>(
+              'DELETE FROM one_time_prekeys WHERE seq = (SELECT seq FROM one_time_prekeys WHERE username = $1 AND device_id = $2 AND kind = $3 ' +
+                'ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING prekey_id, record',
+              [d.username, d.deviceId, kind],
+            )
+          ).rows[0];
+        const oneTimeKem = await take('kem');
+        const kem = oneTimeKem ?? (await q<PrekeyRow>('SELECT prekey_id, record FROM last_resort_kem_prekeys WHERE username = $1 AND device_id = $2', [d.username, d.deviceId])).rows[0];
+        if (kem === undefined) throw new StoreError('ERR_STORE_NOT_FOUND', 'the device has no KEM prekey'); // rolls back: nothing taken
+        const oneTimeX = await take('x25519');
+        return {
+          signedPrekey: { id: num(signed.prekey_id), record: bytes(signed.record) },
+          oneTimePrekey: oneTimeX === undefined ? null : { id: num(oneTimeX.prekey_id), record: bytes(oneTimeX.record) },
+          kemPrekey: { id: num(kem.prekey_id), record: bytes(kem.record) },
+          kemPrekeyIsLastResort: oneTimeKem === undefined,
+        };
+      },
+    );
+  }
+
+  // --- message queues ---
+
+  enqueue(recipient: DeviceAddress, m: NewMessage): Promise<EnqueueResult> {
+    return this.#tx(
+      'write',
+      () => {
+        checkDevice(recipient);
+        checkNewMessage(m);
+      },
+      async (q) => {
+        const { username, deviceId } = recipient;
+        // The queue's lock, taken before the sequence value: commits of one queue in seq order.
+        const device = await q('SELECT 1 FROM devices WHERE username = $1 AND device_id = $2 FOR NO KEY UPDATE', [username, deviceId]);
+        if (device.rowCount === 0) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such device');
+        const inserted = await q<{ seq: string }>(
+          'INSERT INTO messages (username, device_id, message_id, envelope, received_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) ' +
+            'ON CONFLICT (username, device_id, message_id) DO NOTHING RETURNING seq',
+          [username, deviceId, buf(m.id), buf(m.envelope), m.receivedAt, m.expiresAt],
+        );
+        const row = inserted.rows[0];
+        if (row !== undefined) return { seq: num(row.seq), duplicate: false };
+        const existing = (await q<{ seq: string }>('SELECT seq FROM messages WHERE username = $1 AND device_id = $2 AND message_id = $3', [username, deviceId, buf(m.id)])).rows[0];
+        if (existing === undefined) throw new StoreError('ERR_STORE_BACKEND', 'expected the conflicting message, got none');
+        return { seq: num(existing.seq), duplicate: true };
+      },
+    );
+  }
+
+  fetch(recipient: DeviceAddress, options: FetchOptions): Promise<readonly QueuedMessage[]> {
+    return this.#tx(
+      'read',
+      () => {
+        checkDevice(recipient);
+        checkFetch(options);
+      },
+      async (q) => {
+        const device = await q('SELECT 1 FROM devices WHERE username = $1 AND device_id = $2', [recipient.username, recipient.deviceId]);
+        if (device.rowCount === 0) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such device');
+        const { rows } = await q<MessageRow>(
+          'SELECT seq, message_id, envelope, received_at, expires_at FROM messages WHERE username = $1 AND device_id = $2 AND seq > $3 ORDER BY seq LIMIT $4',
+          [recipient.username, recipient.deviceId, options.after, options.limit],
+        );
+        return rows.map((r) => ({ seq: num(r.seq), id: bytes(r.message_id), envelope: bytes(r.envelope), receivedAt: num(r.received_at), expiresAt: num(r.expires_at) }));
+      },
+    );
+  }
+
+  async ack(recipient: DeviceAddress, ids: readonly Uint8Array[]): Promise<number> {
+    const { rowCount } = await this.#one(
+      () => {
+        checkDevice(recipient);
+        checkAckIds(ids);
+      },
+      'DELETE FROM messages WHERE username = $1 AND device_id = $2 AND message_id = ANY ($3::bytea[])',
+      [recipient.username, recipient.deviceId, ids.map(buf)],
+    );
+    return rowCount ?? 0;
+  }
+
+  async expireMessages(now: number): Promise<number> {
+    const { rowCount } = await this.#one(
+      () => {
+        checkTime('now', now);
+      },
+      'DELETE FROM messages WHERE expires_at <= $1',
+      [now],
+    );
+    return rowCount ?? 0;
+  }
+
+  // --- attachments ---
+
+  async putAttachment(a: NewAttachment): Promise<void> {
+    const { rowCount } = await this.#one(
+      () => {
+        checkNewAttachment(a);
+      },
+      'INSERT INTO attachments (id, bytes, size, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
+      [buf(a.id), buf(a.bytes), a.bytes.length, a.expiresAt],
+    );
+    if (rowCount !== 1) throw new StoreError('ERR_STORE_CONFLICT', 'the attachment id is taken');
+  }
+
+  async getAttachment(id: Uint8Array): Promise<Attachment | null> {
+    const { rows } = await this.#one<{ id: Buffer; bytes: Buffer; size: string; expires_at: string }>(
+      () => {
+        checkAttachmentId(id);
+      },
+      'SELECT id, bytes, size, expires_at FROM attachments WHERE id = $1',
+      [buf(id)],
+    );
+    const row = rows[0];
+    return row === undefined ? null : { id: bytes(row.id), bytes: bytes(row.bytes), size: num(row.size), expiresAt: num(row.expires_at) };
+  }
+
+  async expireAttachments(now: number): Promise<number> {
+    const { rowCount } = await this.#one(
+      () => {
+        checkTime('now', now);
+      },
+      'DELETE FROM attachments WHERE expires_at <= $1',
+      [now],
+    );
+    return rowCount ?? 0;
+  }
+
+  /** Closes the pool (waiting for operations in flight to finish); idempotent. */
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = null;
+    try {
+      await pool?.end();
+    } catch (e) {
+      throw toStoreError(e);
+    }
+  }
+}
+
+/** A connection URL (postgres://user@host:port/db) or a pg.PoolConfig (host, port, database, user,
+ *  password, ssl, max, options such as '-c search_path=sotto', …). */
+export type PostgresConfig = string | pg.PoolConfig;
+
+/** Opens the store with the given migrations. Internal: tests pass their own migration lists;
+ *  everything else uses openPostgresStore. */
+export async function openPostgresStoreWith(config: PostgresConfig, migrations: readonly Migration[]): Promise<PostgresStore> {
+  const pool = new pg.Pool(typeof config === 'string' ? { connectionString: config } : config);
+  // An idle pooled client whose connection drops emits 'error' on the pool; without a listener that
+  // would crash the process. The next query gets a fresh connection (or fails as ERR_STORE_BACKEND).
+  pool.on('error', () => undefined);
+  try {
+    const client = await pool.connect();
+    let failed: Error | undefined;
+    try {
+      await migratePostgres(client, migrations);
+    } catch (e) {
+      failed = e instanceof Error ? e : new Error('migration failed');
+      throw e;
+    } finally {
+      client.release(failed);
+    }
+    return new PostgresStore(pool);
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    throw toStoreError(e);
+  }
+}
+
+/** Opens the PostgreSQL store in the database that `config` names (which must exist and be UTF8),
+ *  creating its tables if missing and upgrading its schema if it is older than this code, once even
+ *  when several processes open it at once. Rejects with ERR_STORE_SCHEMA_TOO_NEW for a database
+ *  written by a newer version, ERR_STORE_SCHEMA_INVALID for one whose recorded migrations differ,
+ *  ERR_STORE_BACKEND when the server cannot be reached or refuses. */
+export function openPostgresStore(config: PostgresConfig): Promise<Store> {
+  return openPostgresStoreWith(config, bundledPostgresMigrations());
+}

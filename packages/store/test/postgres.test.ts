@@ -1,0 +1,333 @@
+// The PostgreSQL store against a real server (test/fixtures/postgres-cluster.ts starts a throw-away
+// one on 127.0.0.1 and removes it in the after hook): the shared conformance suite with a fresh
+// database per store, then what only a shared database server has: schema migrations (also several
+// processes upgrading at once), two pools racing for one-time keys, and the queue's commit order
+// under concurrent enqueues.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { openPostgresStore, type BundleParts, type Store } from '@sotto/store';
+import { openPostgresStoreWith, PostgresStore } from '../src/postgres.ts';
+import { bundledPostgresMigrations } from '../src/internal/pg-migrate.ts';
+import type { Migration } from '../src/internal/sqlite-migrate.ts';
+import { id16, identityKey, message, prekeys, rejectsWith, storeConformance } from './conformance.ts';
+import { startPostgresCluster } from './fixtures/postgres-cluster.ts';
+import { queueModelTest } from './queue-model.ts';
+
+const cluster = await startPostgresCluster();
+after(() => cluster.stop());
+
+/** The pool settings of a new empty database. */
+async function freshDatabase(extra?: pg.PoolConfig): Promise<pg.PoolConfig> {
+  return cluster.config(await cluster.createDatabase(), extra);
+}
+
+storeConformance('postgres', async () => openPostgresStore(await freshDatabase()));
+
+const ALICE = { username: 'alice', deviceId: 1 };
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+async function schemaVersions(config: pg.PoolConfig): Promise<{ version: number; name: string }[]> {
+  const rows = await cluster.sql<{ version: string; name: string }>('SELECT version, name FROM schema_version ORDER BY version', [], config.database);
+  return rows.map((r) => ({ version: Number(r.version), name: r.name }));
+}
+
+test('postgres: a URL works as well as a PoolConfig', async () => {
+  const config = await freshDatabase();
+  const store = await openPostgresStore(`postgres://postgres@127.0.0.1:${cluster.port}/${config.database ?? ''}`);
+  assert.ok(store instanceof PostgresStore);
+  await store.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await store.close();
+});
+
+test('postgres: a schema of its own through pg options (search_path)', async () => {
+  const config = await freshDatabase();
+  await cluster.sql('CREATE SCHEMA sotto', [], config.database);
+  const store = await openPostgresStore({ ...config, options: '-c search_path=sotto' });
+  await store.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await store.close();
+  assert.deepEqual(
+    await cluster.sql("SELECT to_regclass('sotto.accounts') IS NOT NULL AS here, to_regclass('public.accounts') IS NULL AS not_there, (SELECT count(*)::int FROM sotto.accounts) AS n", [], config.database),
+    [{ here: true, not_there: true, n: 1 }],
+  );
+});
+
+test('postgres: a new database gets every bundled migration, recorded in schema_version', async () => {
+  const config = await freshDatabase();
+  await (await openPostgresStore(config)).close();
+  const bundled = bundledPostgresMigrations();
+  assert.deepEqual(
+    await schemaVersions(config),
+    bundled.map((m) => ({ version: m.version, name: m.name })),
+  );
+  assert.deepEqual((await schemaVersions(config))[0], { version: 1, name: 'initial' });
+  await (await openPostgresStore(config)).close(); // opening again changes nothing
+  assert.equal((await schemaVersions(config)).length, bundled.length);
+});
+
+test('postgres: the SQLite and PostgreSQL migrations have the same versions and names', async () => {
+  const { bundledSqliteMigrations } = await import('../src/internal/sqlite-migrate.ts');
+  const names = (ms: readonly Migration[]): string[] => ms.map((m) => `${m.version}-${m.name}`);
+  assert.deepEqual(names(bundledPostgresMigrations()), names(bundledSqliteMigrations()));
+});
+
+test('postgres: several processes opening one new database at once upgrade it once', async () => {
+  const config = await freshDatabase();
+  // eight pools (their own connections, as eight server processes would have) race for the upgrade
+  const stores = await Promise.all(range(8).map(() => openPostgresStore(config)));
+  assert.equal((await schemaVersions(config)).length, bundledPostgresMigrations().length);
+  await stores[0]?.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  assert.equal((await stores[7]?.getAccount('alice'))?.createdAt, 1);
+  await Promise.all(stores.map((s) => s.close()));
+});
+
+test('postgres: opening an older database runs the missing migrations and keeps the data', async () => {
+  const config = await freshDatabase();
+  const v1 = bundledPostgresMigrations();
+  const old = await openPostgresStoreWith(config, v1);
+  await old.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await old.enqueue(ALICE, message(1));
+  await old.close();
+
+  const extra: Migration = { version: v1.length + 1, name: 'test-extra', sql: 'CREATE TABLE test_extra (x bigint NOT NULL);' };
+  const upgraded = await openPostgresStoreWith(config, [...v1, extra]);
+  assert.deepEqual((await upgraded.getAccount('alice'))?.identityKey, identityKey(1));
+  assert.equal((await upgraded.fetch(ALICE, { after: 0, limit: 10 })).length, 1);
+  await upgraded.close();
+  assert.deepEqual((await schemaVersions(config)).at(-1), { version: v1.length + 1, name: 'test-extra' });
+  assert.deepEqual(await cluster.sql('SELECT count(*)::int AS n FROM test_extra', [], config.database), [{ n: 0 }]);
+});
+
+test('postgres: a migration that fails leaves the database at its old version, still usable', async () => {
+  const config = await freshDatabase();
+  const v1 = bundledPostgresMigrations();
+  const s = await openPostgresStoreWith(config, v1);
+  await s.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await s.close();
+  const broken: Migration[] = [
+    { version: v1.length + 1, name: 'creates-a-table', sql: 'CREATE TABLE half_done (x bigint);' },
+    { version: v1.length + 2, name: 'broken', sql: 'ALTER TABLE no_such_table ADD COLUMN y bigint;' },
+  ];
+  await rejectsWith(openPostgresStoreWith(config, [...v1, ...broken]), 'ERR_STORE_BACKEND', 'broken migration');
+  assert.equal((await schemaVersions(config)).length, v1.length);
+  assert.deepEqual(await cluster.sql("SELECT to_regclass('half_done') IS NULL AS gone", [], config.database), [{ gone: true }], 'the first script was rolled back too');
+  const again = await openPostgresStore(config);
+  assert.equal((await again.getAccount('alice'))?.createdAt, 1);
+  await again.close();
+});
+
+test('postgres: a database from a newer version is refused with ERR_STORE_SCHEMA_TOO_NEW and left untouched', async () => {
+  const config = await freshDatabase();
+  await (await openPostgresStore(config)).close();
+  const newest = bundledPostgresMigrations().length;
+  await cluster.sql('INSERT INTO schema_version (version, name) VALUES ($1, $2)', [newest + 1, 'from-the-future'], config.database);
+  await rejectsWith(openPostgresStore(config), 'ERR_STORE_SCHEMA_TOO_NEW', 'newer database');
+  assert.equal((await schemaVersions(config)).length, newest + 1);
+});
+
+test('postgres: a schema_version that does not match the migrations is ERR_STORE_SCHEMA_INVALID', async () => {
+  const config = await freshDatabase();
+  await (await openPostgresStore(config)).close();
+  await cluster.sql("UPDATE schema_version SET name = 'something-else' WHERE version = 1", [], config.database);
+  await rejectsWith(openPostgresStore(config), 'ERR_STORE_SCHEMA_INVALID', 'renamed migration');
+});
+
+test('postgres: an unreachable server or a missing database is ERR_STORE_BACKEND, with the driver error as cause', async () => {
+  await rejectsWith(openPostgresStore(cluster.config('no_such_database')), 'ERR_STORE_BACKEND', 'missing database');
+  const closedPort = cluster.config('postgres', { port: 1, connectionTimeoutMillis: 2000 });
+  await assert.rejects(openPostgresStore(closedPort), (e: unknown) => {
+    assert.ok(e instanceof Error && 'code' in e && e.code === 'ERR_STORE_BACKEND');
+    assert.ok(e.cause instanceof Error, 'the driver error is kept as cause');
+    return true;
+  });
+});
+
+test('postgres: the schema rejects what the code must never write (CHECK constraints)', async () => {
+  const config = await freshDatabase();
+  await (await openPostgresStore(config)).close();
+  const bad = [
+    "INSERT INTO accounts VALUES ('a', '\\x00'::bytea, 1)", // identity key of 1 byte
+    "INSERT INTO accounts VALUES ('a', decode(repeat('00', 32), 'hex'), 1); INSERT INTO devices VALUES ('a', 4294967296, 1, 1)",
+    "INSERT INTO attachments VALUES (decode(repeat('00', 16), 'hex'), '\\x0102'::bytea, 3, 1)", // wrong size
+  ];
+  for (const sql of bad) await assert.rejects(cluster.sql(sql, [], config.database), /violates check constraint/);
+});
+
+test('postgres: seqs are never reused, even after the queue was emptied and the store reopened', async () => {
+  const config = await freshDatabase();
+  const a = await openPostgresStore(config);
+  await a.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  const first = await a.enqueue(ALICE, message(1));
+  await a.ack(ALICE, [id16(1)]);
+  await a.close();
+  const b = await openPostgresStore(config);
+  const second = await b.enqueue(ALICE, message(2));
+  assert.ok(second.seq > first.seq, `${second.seq} > ${first.seq}`);
+  await b.close();
+});
+
+test('postgres: two pools of several connections take 1,000 bundles and never the same one-time key', async () => {
+  const config = await freshDatabase();
+  const X = 900;
+  const K = 700;
+  const CALLS = 500; // per pool
+  const [a, b] = await Promise.all([openPostgresStore({ ...config, max: 5 }), openPostgresStore({ ...config, max: 5 })]);
+  await a.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await a.setSignedPrekey(ALICE, { id: 1, record: new Uint8Array([1]) });
+  await a.setLastResortKemPrekey(ALICE, { id: 9999, record: new Uint8Array([2]) });
+  await a.addOneTimePrekeys(ALICE, 'x25519', prekeys('x', range(X)));
+  await b.addOneTimePrekeys(ALICE, 'kem', prekeys('k', range(K)));
+  const takeAll = (s: Store): Promise<BundleParts[]> => Promise.all(range(CALLS).map(() => s.takeBundleParts(ALICE)));
+  const bundles = (await Promise.all([takeAll(a), takeAll(b)])).flat();
+  assert.equal(bundles.length, 2 * CALLS);
+  const xs = bundles.flatMap((bp) => (bp.oneTimePrekey === null ? [] : [bp.oneTimePrekey.id]));
+  const ks = bundles.filter((bp) => !bp.kemPrekeyIsLastResort).map((bp) => bp.kemPrekey.id);
+  assert.equal(new Set(xs).size, xs.length, 'an X25519 one-time key was handed out twice');
+  assert.equal(new Set(ks).size, ks.length, 'a KEM one-time key was handed out twice');
+  assert.equal(xs.length, X, 'every X25519 one-time key was handed out');
+  assert.equal(ks.length, K, 'every KEM one-time key was handed out');
+  assert.equal(bundles.filter((bp) => bp.kemPrekeyIsLastResort && bp.kemPrekey.id === 9999).length, 2 * CALLS - K);
+  assert.deepEqual(await b.countOneTimePrekeys(ALICE), { x25519: 0, kem: 0 });
+  await Promise.all([a.close(), b.close()]);
+});
+
+/** Polls until `ready` resolves true (each poll is a query; bounded so a bug fails instead of hanging). */
+async function until(what: string, ready: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await ready()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('postgres: an enqueue waits for an earlier enqueue to the same device to commit, so no reader sees seq n+1 before n', async () => {
+  const config = await freshDatabase();
+  const db = config.database ?? '';
+  const store = await openPostgresStore({ ...config, max: 4 });
+  await store.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await store.createAccount({ username: 'bob', identityKey: identityKey(2), createdAt: 1, firstDeviceId: 1 });
+  // A test-only trigger stalls the insert of an envelope reading 'hold' (after its seq was taken, before
+  // its commit) for as long as the test holds advisory lock 4242: an enqueue caught mid-transaction.
+  await cluster.sql(
+    'CREATE FUNCTION test_hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ' +
+      "IF NEW.envelope = convert_to('hold', 'UTF8') THEN PERFORM pg_advisory_xact_lock(4242); END IF; RETURN NEW; END $$; " +
+      'CREATE TRIGGER test_hold AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION test_hold();',
+    [],
+    db,
+  );
+  const holder = new pg.Client(config);
+  await holder.connect();
+  await holder.query('SELECT pg_advisory_lock(4242)');
+  const waiting = async (event: string): Promise<number> =>
+    Number(
+      (await cluster.sql<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND wait_event = $2", [db, event]))[0]
+        ?.n,
+    );
+
+  const hold = new TextEncoder().encode('hold');
+  const first = store.enqueue(ALICE, { ...message(1), envelope: hold });
+  await until('the first enqueue to stall with its seq taken', async () => (await waiting('advisory')) === 1);
+  let secondDone = false;
+  const second = store.enqueue(ALICE, message(2)).then((r) => {
+    secondDone = true;
+    return r;
+  });
+  // Another device's queue is not held up.
+  assert.equal((await store.enqueue({ username: 'bob', deviceId: 1 }, message(3))).duplicate, false);
+  // The second enqueue to alice waits for the first one's row lock on alice's device (a 'tuple' or
+  // 'transactionid' lock wait) instead of committing a larger seq first.
+  await until('the second enqueue to wait for the first', async () => secondDone || (await waiting('tuple')) + (await waiting('transactionid')) === 1);
+  assert.equal(secondDone, false, 'the second enqueue committed while the first was still open');
+  assert.deepEqual(await store.fetch(ALICE, { after: 0, limit: 10 }), [], 'a reader sees neither message yet');
+
+  await holder.query('SELECT pg_advisory_unlock(4242)');
+  const [r1, r2] = await Promise.all([first, second]);
+  assert.ok(r2.seq > r1.seq, `${r2.seq} > ${r1.seq}`);
+  assert.deepEqual(
+    (await store.fetch(ALICE, { after: 0, limit: 10 })).map((m) => m.id),
+    [id16(1), id16(2)],
+  );
+  await holder.end();
+  await store.close();
+});
+
+test('postgres: a reader following its cursor during concurrent enqueues from two pools misses nothing', async () => {
+  const config = await freshDatabase();
+  const [a, b, reader] = await Promise.all([openPostgresStore({ ...config, max: 6 }), openPostgresStore({ ...config, max: 6 }), openPostgresStore({ ...config, max: 1 })]);
+  await a.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  const COUNT = 600;
+  let writing = true;
+  const writers = Promise.all(range(COUNT).map((n) => (n % 2 === 0 ? a : b).enqueue(ALICE, message(n)))).finally(() => {
+    writing = false;
+  });
+  const seen: number[] = [];
+  let cursor = 0;
+  const stillWriting = (): boolean => writing;
+  for (let done = false; !done; ) {
+    done = !stillWriting(); // one more fetch after the last write resolved
+    const page = await reader.fetch(ALICE, { after: cursor, limit: 1000 });
+    for (const m of page) seen.push(new DataView(m.id.buffer).getUint32(12));
+    cursor = page.at(-1)?.seq ?? cursor;
+  }
+  await writers;
+  assert.equal(seen.length, COUNT, 'the reader skipped a message (or saw one twice)');
+  assert.deepEqual([...seen].sort((x, y) => x - y), range(COUNT));
+  await Promise.all([a.close(), b.close(), reader.close()]);
+});
+
+test('postgres: concurrent duplicate enqueues store one message, and every caller gets its seq', async () => {
+  const config = await freshDatabase();
+  const [a, b] = await Promise.all([openPostgresStore({ ...config, max: 4 }), openPostgresStore({ ...config, max: 4 })]);
+  await a.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  const results = await Promise.all(range(20).map((i) => (i % 2 === 0 ? a : b).enqueue(ALICE, message(7))));
+  assert.equal(results.filter((r) => !r.duplicate).length, 1);
+  assert.equal(new Set(results.map((r) => r.seq)).size, 1);
+  assert.equal((await a.fetch(ALICE, { after: 0, limit: 10 })).length, 1);
+  // racing registrations of one username: one wins, the others are conflicts
+  const created = await Promise.allSettled(range(6).map((i) => (i % 2 === 0 ? a : b).createAccount({ username: 'carol', identityKey: identityKey(i), createdAt: i, firstDeviceId: 1 })));
+  assert.equal(created.filter((r) => r.status === 'fulfilled').length, 1);
+  for (const r of created) if (r.status === 'rejected') await rejectsWith(Promise.reject(r.reason as Error), 'ERR_STORE_CONFLICT', 'second carol');
+  await Promise.all([a.close(), b.close()]);
+});
+
+// The queue model on PostgreSQL: one database, emptied before each run (faster than a database per run;
+// seqs keep growing across runs, which the model allows: only their order is observable).
+let modelDatabase: pg.PoolConfig | undefined;
+queueModelTest(
+  'PostgreSQL',
+  async () => {
+    modelDatabase ??= await freshDatabase({ max: 2 });
+    const store = await openPostgresStore(modelDatabase);
+    await cluster.sql('TRUNCATE accounts, devices, messages CASCADE', [], modelDatabase.database);
+    return store;
+  },
+  100,
+);
+
+test('postgres: after a server crash every write that had resolved is there, and an open store carries on', async () => {
+  const config = await freshDatabase();
+  const COUNT = 200;
+  const store = await openPostgresStore({ ...config, max: 4 });
+  await store.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await store.addOneTimePrekeys(ALICE, 'kem', prekeys('k', [1]));
+  await Promise.all(range(COUNT).map((n) => store.enqueue(ALICE, message(n))));
+  await store.putAttachment({ id: new Uint8Array(16).fill(7), bytes: new Uint8Array(100_000).fill(9), expiresAt: 20 });
+
+  await cluster.crashAndRestart(); // the pool's idle connections die with the server
+
+  const reopened = await openPostgresStore(config);
+  const got = await reopened.fetch(ALICE, { after: 0, limit: 1000 });
+  assert.deepEqual(
+    got.map((m) => new DataView(m.id.buffer).getUint32(12)).sort((x, y) => x - y),
+    range(COUNT),
+  );
+  for (const m of got) assert.deepEqual(m.envelope, message(new DataView(m.id.buffer).getUint32(12)).envelope);
+  assert.deepEqual(await reopened.countOneTimePrekeys(ALICE), { x25519: 0, kem: 1 });
+  assert.equal((await reopened.getAttachment(new Uint8Array(16).fill(7)))?.size, 100_000);
+  await reopened.close();
+  // the store opened before the crash did not take the process down with its dead connections, and
+  // its next operations get fresh ones
+  assert.equal((await store.fetch(ALICE, { after: 0, limit: 1000 })).length, COUNT);
+  await store.enqueue(ALICE, message(COUNT));
+  await store.close();
+});
