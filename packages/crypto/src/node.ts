@@ -8,7 +8,7 @@
 // Key material crosses into OpenSSL as JWK, never DER (DER import costs ~3× the DH itself). Importing
 // a *private* 25519 JWK makes OpenSSL recompute the public key (one scalar multiplication, ~40 µs),
 // which is why imported private keys are cached (see `KeyCache`). The `x` member of a private JWK is
-// ignored by that recomputation, so we pass a fixed placeholder. Two traps, both avoided here:
+// ignored by that recomputation, so any fixed 32 bytes will do (IGNORED_JWK_X). Two traps, both avoided here:
 //   - `createPublicKey({ kty, crv, d, x })` does NOT derive the public key from d: it returns x as
 //     given. Always import the private key first, then `createPublicKey(privateKeyObject)`.
 //   - Node 20 can deadlock exporting a freshly *generated* key object as JWK; we never generate keys

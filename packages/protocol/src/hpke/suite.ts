@@ -5,7 +5,7 @@ import type { AeadAlgorithm, CryptoProvider } from '../crypto/provider.ts';
 import { concatBytes, utf8 } from '../internal/bytes.ts';
 import { HASH_LEN, hkdfExpand, hkdfExtract } from './hkdf.ts';
 
-/** The AEADs HPKE can use here (RFC 9180 §7.3; export-only 0xFFFF is not implemented). */
+/** The AEADs HPKE can use here (RFC 9180 §7.3; the export-only mode 0xFFFF is out of scope: Sotto never needs a context without an AEAD). */
 export type HpkeAead = AeadAlgorithm;
 
 /** RFC 9180 §7.1 Table 2: DHKEM(X25519, HKDF-SHA256). */
