@@ -13,6 +13,7 @@ const packages = [
   { section: '@sotto/protocol', file: 'packages/protocol/src/errors.ts', union: 'ProtocolErrorCode' },
   { section: '@sotto/escrow', file: 'packages/escrow/src/errors.ts', union: 'EscrowErrorCode' },
   { section: '@sotto/store', file: 'packages/store/src/errors.ts', union: 'StoreErrorCode' },
+  { section: '@sotto/client', file: 'packages/client/src/errors.ts', union: 'ClientErrorCode' },
 ] as const;
 
 /** The table rows of the `## <section>` part of docs/errors.md. */

@@ -1,0 +1,24 @@
+// The device keystore: a small map from names to secret byte strings that the rest of the client
+// (identity keys, prekeys, sessions, trust store) persists through. Back-ends: software (this package,
+// src/keystore/software.ts); hardware (PKCS#11) and WebCrypto back-ends implement the same interface.
+
+/** An open keystore. Every method is async; after `close()` every method rejects with
+ *  ERR_KEYSTORE_CLOSED. Values are copied in and out: mutating a returned or passed buffer never
+ *  changes the store. A rejected write has changed nothing, in memory or on disk. */
+export interface Keystore {
+  /** The bytes stored under `name`, or undefined. */
+  get(name: string): Promise<Uint8Array | undefined>;
+  /** Stores `bytes` under `name` (replacing any previous value), durably before resolving. */
+  put(name: string, bytes: Uint8Array): Promise<void>;
+  /** Removes `name`; resolves to whether it was present. Durable before resolving. */
+  delete(name: string): Promise<boolean>;
+  /** Every stored name, sorted by code unit. */
+  names(): Promise<string[]>;
+  /** Re-encrypts everything under a key derived from `next` with a fresh salt; `current` must be the
+   *  passphrase the store is open with (ERR_KEYSTORE_WRONG_PASSPHRASE otherwise, nothing changed). */
+  changePassphrase(current: string, next: string): Promise<void>;
+  /** Wipes the key and the cached plaintext held in memory. Idempotent. */
+  close(): Promise<void>;
+  /** A fixed marker, never contents: keystores redact themselves (also under JSON and util.inspect). */
+  toString(): string;
+}
