@@ -25,3 +25,4 @@ export { encodeSenderCertificate, decodeSenderCertificate, type SenderCertificat
 export type { SealedContentType } from './wire/sealed-content.ts';
 export { sottoSafetyNumber, compareScannable, SOTTO_SCANNABLE_VERSION, type SafetyNumber, type ScanResult, type SottoIdentity } from './fingerprint/safety-number.ts';
 export { encodePrekeyUpload, decodePrekeyUpload, verifyPrekeyUpload, type PrekeyUpload } from './wire/prekey-upload.ts';
+export { receiveSealed, type SealedReceiveContext, type SealedReceived } from './session/receive-sealed.ts';
