@@ -43,7 +43,7 @@ import {
   checkUsername,
 } from './internal/validate.ts';
 import { bundledPostgresMigrations, migratePostgres } from './internal/pg-migrate.ts';
-import type { Migration } from './internal/sqlite-migrate.ts';
+import type { Migration } from './internal/migrations.ts';
 import type {
   Account,
   Attachment,

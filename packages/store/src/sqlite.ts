@@ -40,7 +40,8 @@ import {
   checkTime,
   checkUsername,
 } from './internal/validate.ts';
-import { bundledSqliteMigrations, migrate, type Migration } from './internal/sqlite-migrate.ts';
+import { bundledSqliteMigrations, migrate } from './internal/sqlite-migrate.ts';
+import type { Migration } from './internal/migrations.ts';
 import type {
   Account,
   Attachment,

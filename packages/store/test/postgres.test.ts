@@ -9,7 +9,7 @@ import pg from 'pg';
 import { openPostgresStore, type BundleParts, type Store } from '@sotto/store';
 import { openPostgresStoreWith, PostgresStore } from '../src/postgres.ts';
 import { bundledPostgresMigrations } from '../src/internal/pg-migrate.ts';
-import type { Migration } from '../src/internal/sqlite-migrate.ts';
+import type { Migration } from '../src/internal/migrations.ts';
 import { id16, identityKey, message, prekeys, rejectsWith, storeConformance } from './conformance.ts';
 import { startPostgresCluster } from './fixtures/postgres-cluster.ts';
 import { queueModelTest } from './queue-model.ts';

@@ -12,7 +12,8 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { openSqliteStore, type BundleParts } from '@sotto/store';
 import { openSqliteStoreWith, SqliteStore } from '../src/sqlite.ts';
-import { bundledSqliteMigrations, loadMigrations, type Migration } from '../src/internal/sqlite-migrate.ts';
+import { bundledSqliteMigrations } from '../src/internal/sqlite-migrate.ts';
+import { loadMigrations, type Migration } from '../src/internal/migrations.ts';
 import { id16, identityKey, message, prekeys, rejectsWith, storeConformance } from './conformance.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'sotto-store-sqlite-'));

@@ -1,6 +1,6 @@
 // Versioned schema migrations for the PostgreSQL store: the ordered scripts in
 // src/migrations/postgres/ (NNNN-name.sql, numbered 1..n without gaps, checked by loadMigrations),
-// with exactly the SQLite store's schema_version semantics (internal/sqlite-migrate.ts): the missing
+// with the schema_version semantics shared with the SQLite store (internal/migrations.ts): the missing
 // scripts run in one transaction and are recorded in schema_version (version, name); a database with
 // a version this code does not know is refused (ERR_STORE_SCHEMA_TOO_NEW); recorded names that differ
 // from the scripts are ERR_STORE_SCHEMA_INVALID. DDL is transactional in PostgreSQL, so a failed
@@ -12,8 +12,7 @@
 // BEGIN or COMMIT.
 
 import type { PoolClient } from 'pg';
-import { StoreError } from '../errors.ts';
-import { loadMigrations, type Migration } from './sqlite-migrate.ts';
+import { loadMigrations, pendingMigrations, type Migration } from './migrations.ts';
 
 /** The advisory lock key every Sotto store migration takes: the bytes of 'SottoMig' as a bigint. It
  *  is database-wide (schemas share it), which only makes upgrades of two schemas take turns. */
@@ -40,17 +39,7 @@ export async function migratePostgres(client: PoolClient, migrations: readonly M
       version: Number(r.version),
       name: r.name,
     }));
-    const newest = applied[applied.length - 1]?.version ?? 0;
-    if (newest > latest) {
-      throw new StoreError('ERR_STORE_SCHEMA_TOO_NEW', `the database has schema version ${newest}; this version of Sotto knows up to ${latest}`);
-    }
-    applied.forEach((row, i) => {
-      const expected = migrations[i];
-      if (expected === undefined || row.version !== expected.version || row.name !== expected.name) {
-        throw new StoreError('ERR_STORE_SCHEMA_INVALID', `schema_version row ${i + 1}: expected version ${i + 1} (${expected?.name ?? 'none'}), got version ${row.version} (${row.name})`);
-      }
-    });
-    for (const m of migrations.slice(applied.length)) {
+    for (const m of pendingMigrations(applied, migrations)) {
       await client.query(m.sql);
       await client.query('INSERT INTO schema_version (version, name) VALUES ($1, $2)', [m.version, m.name]);
     }
