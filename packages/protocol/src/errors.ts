@@ -39,7 +39,10 @@ export type ProtocolErrorCode =
   | 'ERR_CRYPTO_SMALL_ORDER'
   | 'ERR_CRYPTO_PARAMETER'
   // caller errors
-  | 'ERR_ARGUMENT';
+  | 'ERR_ARGUMENT'
+  // server API codecs (docs/protocol/09)
+  | 'ERR_API_DECODE'
+  | 'ERR_USERNAME_INVALID';
 
 /** The error every @sotto/protocol operation throws (or rejects with). */
 export class ProtocolError extends Error {

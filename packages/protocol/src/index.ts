@@ -26,3 +26,84 @@ export type { SealedContentType } from './wire/sealed-content.ts';
 export { sottoSafetyNumber, compareScannable, SOTTO_SCANNABLE_VERSION, type SafetyNumber, type ScanResult, type SottoIdentity } from './fingerprint/safety-number.ts';
 export { encodePrekeyUpload, decodePrekeyUpload, verifyPrekeyUpload, type PrekeyUpload } from './wire/prekey-upload.ts';
 export { receiveSealed, type SealedReceiveContext, type SealedReceived } from './session/receive-sealed.ts';
+// Server API (docs/protocol/09): strict JSON bodies, base64url, usernames, signed messages, access keys.
+export { encodeBase64url, decodeBase64url, base64urlLength, type Base64urlBound } from './api/base64url.ts';
+// The strict JSON reader of §9.1, also for the client's content JSON (docs/protocol/10 §10.2).
+export { parseStrictJson, isJsonObject, type JsonValue, type JsonObject } from './internal/strict-json.ts';
+export { foldUsername, isFoldedUsername } from './api/username.ts';
+export { buildRegistrationMessage, buildServerAuthMessage } from './api/signed-messages.ts';
+export { accessKeyFromProfileKey, ACCESS_KEY_INFO } from './api/access-key.ts';
+export {
+  ACCESS_KEY_BYTES,
+  PROFILE_KEY_BYTES,
+  AUTH_CHALLENGE_BYTES,
+  AUTH_TOKEN_BYTES,
+  MESSAGE_ID_BYTES,
+  ATTACHMENT_ID_BYTES,
+  IDENTITY_KEY_BYTES,
+  SIGNATURE_BYTES,
+  ACCESS_KEY_HEADER,
+  WS_CLOSE_MALFORMED,
+  WS_CLOSE_UNAUTHORIZED,
+  WS_CLOSE_REPLACED,
+} from './api/constants.ts';
+export { encodeBearerAuthorization, decodeBearerAuthorization, encodeAccessKeyHeader, decodeAccessKeyHeader } from './api/headers.ts';
+export {
+  encodeRegistrationRequest,
+  decodeRegistrationRequest,
+  encodeRegistrationResponse,
+  decodeRegistrationResponse,
+  encodeAccountResponse,
+  decodeAccountResponse,
+  type RegistrationRequest,
+  type RegistrationResponse,
+  type AccountResponse,
+} from './api/accounts.ts';
+export {
+  encodeChallengeResponse,
+  decodeChallengeResponse,
+  encodeTokenRequest,
+  decodeTokenRequest,
+  encodeTokenResponse,
+  decodeTokenResponse,
+  type ChallengeResponse,
+  type TokenRequest,
+  type TokenResponse,
+} from './api/auth.ts';
+export { encodeKeyCountsResponse, decodeKeyCountsResponse, encodeKeyStatusResponse, decodeKeyStatusResponse, type KeyCountsResponse, type KeyStatusResponse } from './api/keys.ts';
+export {
+  encodeSendMessageRequest,
+  decodeSendMessageRequest,
+  encodeSendMessageResponse,
+  decodeSendMessageResponse,
+  encodeFetchResponse,
+  decodeFetchResponse,
+  encodeAckRequest,
+  decodeAckRequest,
+  encodeAckResponse,
+  decodeAckResponse,
+  encodeFetchQuery,
+  decodeFetchQuery,
+  type SendMessageRequest,
+  type SendMessageResponse,
+  type FetchedMessage,
+  type FetchResponse,
+  type AckRequest,
+  type AckResponse,
+  type FetchQuery,
+} from './api/messages.ts';
+export { encodeAttachmentResponse, decodeAttachmentResponse, type AttachmentResponse } from './api/attachments.ts';
+export { encodeErrorBody, decodeErrorBody, encodeHealthResponse, decodeHealthResponse, API_ERROR_CODES, API_ERROR_STATUS, type ApiErrorCode, type ApiErrorBody, type HealthResponse } from './api/error-body.ts';
+export {
+  encodeClientFrame,
+  decodeClientFrame,
+  encodeServerFrame,
+  decodeServerFrame,
+  type ClientFrame,
+  type AuthFrame,
+  type AckFrame,
+  type ServerFrame,
+  type ReadyFrame,
+  type MessageFrame,
+  type PrekeysLowFrame,
+} from './api/ws-frames.ts';

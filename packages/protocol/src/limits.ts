@@ -64,3 +64,31 @@ export const IDENTITY_KEY_CACHE_ENTRIES = 1024;
 /** Last-resort KEM prekey uses a device records (docs/protocol/08 §8.5) before it must rotate that
  *  key: the record cannot be trimmed while the key is in use, so rotation is what bounds it. */
 export const LAST_RESORT_MAX_RECORDED_USES = 10_000;
+
+// --- server API (docs/protocol/09) ---
+
+/** Shortest and longest username, in characters after case folding (docs/protocol/09 §9.2): long
+ *  enough to be a name, short enough to read aloud and to keep certificates and paths small. */
+export const USERNAME_MIN_CHARS = 3;
+export const USERNAME_MAX_CHARS = 32;
+
+/** Largest sealed envelope the server API carries (docs/protocol/09 §9.10 MAX_ENVELOPE_BYTES, 256 KiB):
+ *  text and control messages fit many times over; files go through attachments, so one queue entry
+ *  stays small enough to fetch, hold in memory and push over a WebSocket. */
+export const MAX_API_ENVELOPE_BYTES = 256 * 1024;
+
+/** Most messages one fetch page may ask for (docs/protocol/09 §9.8, `limit` in 1..1000). */
+export const MAX_API_FETCH_LIMIT = 1000;
+
+/** Most message ids one acknowledgement may carry (docs/protocol/09 §9.8): one fetch page. */
+export const MAX_API_ACK_IDS = 1000;
+
+/** Most device ids an account lookup lists: multi-device is later, and a bound keeps the response small. */
+export const MAX_API_DEVICES = 256;
+
+/** Longest error message in an error body: enough for "expected X, got Y", not for echoing input. */
+export const MAX_API_ERROR_MESSAGE_CHARS = 1024;
+
+/** Deepest nesting a server API JSON text may have: the deepest body (a fetch response) needs 3;
+ *  the bound stops a hostile "[[[[…" from exhausting the parser's stack. */
+export const MAX_API_JSON_DEPTH = 8;

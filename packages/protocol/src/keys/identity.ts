@@ -16,14 +16,18 @@ import { Redacted, type Brand } from './redacted.ts';
  * docs/protocol/03 §3.3: the closed registry of what an identity key signs. Every message it signs
  * starts with one of these labels; no label is a prefix of another, so a signature made for one
  * purpose never verifies as another, and `IdentityKeyPair.sign` refuses any other message — a server
- * that asks a device to sign a "challenge" cannot get a prekey signature out of it. A new purpose
- * (e.g. authenticating to a server) gets a new label here.
+ * that asks a device to sign a "challenge" cannot get a prekey signature out of it: the challenge
+ * goes after the serverAuth label (docs/protocol/09 §9.4). A new purpose gets a new label here.
  */
 export const IDENTITY_SIGNATURE_LABELS = {
   signedPrekey: utf8('Sotto_v1_SignedPrekey'),
   oneTimePrekey: utf8('Sotto_v1_OneTimePrekey'),
   kemPrekey: utf8('Sotto_v1_KemPrekey'),
   senderCertificate: utf8('Sotto v1 sender certificate'),
+  // docs/protocol/09 §9.3: proof, at registration, that the registrant holds the identity key.
+  registration: utf8('Sotto_v1_Registration'),
+  // docs/protocol/09 §9.4: a device's answer to a server's authentication challenge.
+  serverAuth: utf8('Sotto_v1_ServerAuth'),
 } as const;
 
 function hasRegisteredLabel(message: Uint8Array): boolean {
