@@ -17,6 +17,7 @@ export type {
   NewMessage,
   OneTimePrekeyCounts,
   OneTimePrekeyKind,
+  PrekeyBatch,
   PrekeyRecord,
   PrekeyStore,
   QueuedMessage,

@@ -5,6 +5,9 @@
 /** Identity public keys are Ed25519 keys: 32 bytes (docs/protocol/03-keys-and-bundles.md). */
 export const IDENTITY_KEY_BYTES = 32;
 
+/** Access-key hashes are SHA-256 digests: 32 bytes (docs/protocol/09 §9.7). */
+export const ACCESS_KEY_HASH_BYTES = 32;
+
 /** Message ids are 16 random bytes chosen by the sender's client (issue 3: de-duplication by id). */
 export const MESSAGE_ID_BYTES = 16;
 

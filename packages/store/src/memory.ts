@@ -17,6 +17,7 @@ import {
   checkNewMessage,
   checkPrekey,
   checkPrekeyBatch,
+  checkPrekeyUpload,
   checkTime,
   checkUsername,
 } from './internal/validate.ts';
@@ -33,6 +34,7 @@ import type {
   NewMessage,
   OneTimePrekeyCounts,
   OneTimePrekeyKind,
+  PrekeyBatch,
   PrekeyRecord,
   QueuedMessage,
   Store,
@@ -95,7 +97,7 @@ class MemoryStore implements Store {
       if (this.#accounts.has(a.username)) throw new StoreError('ERR_STORE_CONFLICT', 'the username is taken');
       const devices = new Map<number, DeviceState>([[a.firstDeviceId, newDevice(a.createdAt)]]);
       this.#accounts.set(a.username, {
-        account: { username: a.username, identityKey: a.identityKey.slice(), createdAt: a.createdAt },
+        account: { username: a.username, identityKey: a.identityKey.slice(), accessKeyHash: a.accessKeyHash.slice(), createdAt: a.createdAt },
         devices,
       });
     });
@@ -105,7 +107,7 @@ class MemoryStore implements Store {
     return this.#run(() => {
       checkUsername(username);
       const a = this.#accounts.get(username)?.account;
-      return a === undefined ? null : { username: a.username, identityKey: a.identityKey.slice(), createdAt: a.createdAt };
+      return a === undefined ? null : { username: a.username, identityKey: a.identityKey.slice(), accessKeyHash: a.accessKeyHash.slice(), createdAt: a.createdAt };
     });
   }
 
@@ -176,6 +178,26 @@ class MemoryStore implements Store {
     return this.#run(() => {
       checkDevice(d);
       const device = this.#device(d);
+      return { x25519: device.oneTime.x25519.size, kem: device.oneTime.kem.size };
+    });
+  }
+
+  storePrekeys(d: DeviceAddress, batch: PrekeyBatch): Promise<OneTimePrekeyCounts> {
+    return this.#run(() => {
+      checkDevice(d);
+      checkPrekeyUpload(batch);
+      const device = this.#device(d);
+      for (const kind of ['x25519', 'kem'] as const) {
+        const seen = new Set<number>();
+        for (const p of batch.oneTime[kind]) {
+          if (device.oneTime[kind].has(p.id) || seen.has(p.id)) throw new StoreError('ERR_STORE_CONFLICT', 'a one-time prekey id is already in use');
+          seen.add(p.id);
+        }
+      }
+      // Every check passed: nothing below throws, so the upload is applied whole.
+      if (batch.signedPrekey !== undefined) device.signedPrekey = copyPrekey(batch.signedPrekey);
+      if (batch.lastResortKemPrekey !== undefined) device.lastResortKemPrekey = copyPrekey(batch.lastResortKemPrekey);
+      for (const kind of ['x25519', 'kem'] as const) for (const p of batch.oneTime[kind]) device.oneTime[kind].set(p.id, p.record.slice());
       return { x25519: device.oneTime.x25519.size, kem: device.oneTime.kem.size };
     });
   }

@@ -39,6 +39,7 @@ import {
   checkNewMessage,
   checkPrekey,
   checkPrekeyBatch,
+  checkPrekeyUpload,
   checkTime,
   checkUsername,
 } from './internal/validate.ts';
@@ -57,6 +58,7 @@ import type {
   NewMessage,
   OneTimePrekeyCounts,
   OneTimePrekeyKind,
+  PrekeyBatch,
   PrekeyRecord,
   QueuedMessage,
   Store,
@@ -159,7 +161,12 @@ export class PostgresStore implements Store {
         checkNewAccount(a);
       },
       async (q) => {
-        const inserted = await q('INSERT INTO accounts (username, identity_key, created_at) VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING', [a.username, buf(a.identityKey), a.createdAt]);
+        const inserted = await q('INSERT INTO accounts (username, identity_key, access_key_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING', [
+          a.username,
+          buf(a.identityKey),
+          buf(a.accessKeyHash),
+          a.createdAt,
+        ]);
         if (inserted.rowCount !== 1) throw new StoreError('ERR_STORE_CONFLICT', 'the username is taken');
         await q('INSERT INTO devices (username, device_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)', [a.username, a.firstDeviceId, a.createdAt]);
       },
@@ -167,15 +174,17 @@ export class PostgresStore implements Store {
   }
 
   async getAccount(username: string): Promise<Account | null> {
-    const { rows } = await this.#one<{ username: string; identity_key: Buffer; created_at: string }>(
+    const { rows } = await this.#one<{ username: string; identity_key: Buffer; access_key_hash: Buffer; created_at: string }>(
       () => {
         checkUsername(username);
       },
-      'SELECT username, identity_key, created_at FROM accounts WHERE username = $1',
+      'SELECT username, identity_key, access_key_hash, created_at FROM accounts WHERE username = $1',
       [username],
     );
     const row = rows[0];
-    return row === undefined ? null : { username: row.username, identityKey: bytes(row.identity_key), createdAt: num(row.created_at) };
+    return row === undefined
+      ? null
+      : { username: row.username, identityKey: bytes(row.identity_key), accessKeyHash: bytes(row.access_key_hash), createdAt: num(row.created_at) };
   }
 
   async addDevice(d: DeviceAddress, createdAt: number): Promise<void> {
@@ -268,15 +277,52 @@ export class PostgresStore implements Store {
       },
       async (q) => {
         await PostgresStore.#requireDevice(q, d);
-        if (new Set(prekeys.map((p) => p.id)).size !== prekeys.length) throw new StoreError('ERR_STORE_CONFLICT', 'a one-time prekey id is already in use');
-        if (prekeys.length === 0) return;
-        // One statement for the batch, in the caller's order (the seqs follow it: oldest first). A
-        // held id is a unique violation, which rolls the whole batch back and becomes a conflict.
-        await q(
-          'INSERT INTO one_time_prekeys (username, device_id, kind, prekey_id, record) ' +
-            'SELECT $1, $2, $3, k.id, k.record FROM unnest($4::bigint[], $5::bytea[]) WITH ORDINALITY AS k (id, record, n) ORDER BY k.n',
-          [d.username, d.deviceId, kind, prekeys.map((p) => p.id), prekeys.map((p) => buf(p.record))],
+        await PostgresStore.#insertOneTime(q, d, kind, prekeys);
+      },
+    );
+  }
+
+  /** Inside a write transaction: the batch, all or nothing (a held id is a unique violation, which
+   *  rolls the whole transaction back and becomes a conflict). */
+  static async #insertOneTime(q: Query, d: DeviceAddress, kind: OneTimePrekeyKind, prekeys: readonly PrekeyRecord[]): Promise<void> {
+    if (new Set(prekeys.map((p) => p.id)).size !== prekeys.length) throw new StoreError('ERR_STORE_CONFLICT', 'a one-time prekey id is already in use');
+    if (prekeys.length === 0) return;
+    // One statement for the batch, in the caller's order (the seqs follow it: oldest first).
+    await q(
+      'INSERT INTO one_time_prekeys (username, device_id, kind, prekey_id, record) ' +
+        'SELECT $1, $2, $3, k.id, k.record FROM unnest($4::bigint[], $5::bytea[]) WITH ORDINALITY AS k (id, record, n) ORDER BY k.n',
+      [d.username, d.deviceId, kind, prekeys.map((p) => p.id), prekeys.map((p) => buf(p.record))],
+    );
+  }
+
+  storePrekeys(d: DeviceAddress, batch: PrekeyBatch): Promise<OneTimePrekeyCounts> {
+    return this.#tx(
+      'write',
+      () => {
+        checkDevice(d);
+        checkPrekeyUpload(batch);
+      },
+      async (q) => {
+        await PostgresStore.#requireDevice(q, d);
+        await PostgresStore.#insertOneTime(q, d, 'x25519', batch.oneTime.x25519);
+        await PostgresStore.#insertOneTime(q, d, 'kem', batch.oneTime.kem);
+        for (const [table, prekey] of [
+          ['signed_prekeys', batch.signedPrekey],
+          ['last_resort_kem_prekeys', batch.lastResortKemPrekey],
+        ] as const) {
+          if (prekey === undefined) continue;
+          await q(
+            `INSERT INTO ${table} (username, device_id, prekey_id, record) VALUES ($1, $2, $3, $4) ` +
+              'ON CONFLICT (username, device_id) DO UPDATE SET prekey_id = excluded.prekey_id, record = excluded.record',
+            [d.username, d.deviceId, prekey.id, buf(prekey.record)],
+          );
+        }
+        const { rows } = await q<{ x25519: string; kem: string }>(
+          "SELECT count(*) FILTER (WHERE kind = 'x25519') AS x25519, count(*) FILTER (WHERE kind = 'kem') AS kem FROM one_time_prekeys WHERE username = $1 AND device_id = $2",
+          [d.username, d.deviceId],
         );
+        const row = rows[0];
+        return { x25519: num(row?.x25519 ?? '0'), kem: num(row?.kem ?? '0') };
       },
     );
   }

@@ -37,6 +37,7 @@ import {
   checkNewMessage,
   checkPrekey,
   checkPrekeyBatch,
+  checkPrekeyUpload,
   checkTime,
   checkUsername,
 } from './internal/validate.ts';
@@ -55,6 +56,7 @@ import type {
   NewMessage,
   OneTimePrekeyCounts,
   OneTimePrekeyKind,
+  PrekeyBatch,
   PrekeyRecord,
   QueuedMessage,
   Store,
@@ -84,8 +86,8 @@ interface MessageRow {
 function prepareAll(db: Database.Database) {
   const p = (sql: string): Database.Statement => db.prepare(sql);
   return {
-    getAccount: p('SELECT username, identity_key, created_at FROM accounts WHERE username = ?'),
-    insertAccount: p('INSERT INTO accounts (username, identity_key, created_at) VALUES (?, ?, ?)'),
+    getAccount: p('SELECT username, identity_key, access_key_hash, created_at FROM accounts WHERE username = ?'),
+    insertAccount: p('INSERT INTO accounts (username, identity_key, access_key_hash, created_at) VALUES (?, ?, ?, ?)'),
     insertDevice: p('INSERT INTO devices (username, device_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)'),
     hasDevice: p('SELECT 1 AS found FROM devices WHERE username = ? AND device_id = ?'),
     listDevices: p('SELECT device_id, created_at, last_seen_at FROM devices WHERE username = ? ORDER BY device_id'),
@@ -186,7 +188,7 @@ export class SqliteStore implements Store {
       checkNewAccount(a);
       this.#write(() => {
         if (this.#s.getAccount.get(a.username) !== undefined) throw new StoreError('ERR_STORE_CONFLICT', 'the username is taken');
-        this.#s.insertAccount.run(a.username, a.identityKey, a.createdAt);
+        this.#s.insertAccount.run(a.username, a.identityKey, a.accessKeyHash, a.createdAt);
         this.#s.insertDevice.run(a.username, a.firstDeviceId, a.createdAt, a.createdAt);
       });
     });
@@ -195,8 +197,10 @@ export class SqliteStore implements Store {
   getAccount(username: string): Promise<Account | null> {
     return this.#run(() => {
       checkUsername(username);
-      const row = this.#s.getAccount.get(username) as { username: string; identity_key: Buffer; created_at: number } | undefined;
-      return row === undefined ? null : { username: row.username, identityKey: bytes(row.identity_key), createdAt: row.created_at };
+      const row = this.#s.getAccount.get(username) as { username: string; identity_key: Buffer; access_key_hash: Buffer; created_at: number } | undefined;
+      return row === undefined
+        ? null
+        : { username: row.username, identityKey: bytes(row.identity_key), accessKeyHash: bytes(row.access_key_hash), createdAt: row.created_at };
     });
   }
 
@@ -263,14 +267,44 @@ export class SqliteStore implements Store {
       checkPrekeyBatch(prekeys);
       this.#write(() => {
         this.#requireDevice(d);
-        const seen = new Set<number>();
-        for (const p of prekeys) {
-          if (seen.has(p.id) || this.#s.hasOneTime.get(d.username, d.deviceId, kind, p.id) !== undefined) {
-            throw new StoreError('ERR_STORE_CONFLICT', 'a one-time prekey id is already in use');
-          }
-          seen.add(p.id);
-        }
-        for (const p of prekeys) this.#s.insertOneTime.run(d.username, d.deviceId, kind, p.id, p.record);
+        this.#insertOneTime(d, kind, prekeys);
+      });
+    });
+  }
+
+  /** Inside a write transaction: checks the batch's ids (CONFLICT before any insert), then inserts. */
+  #insertOneTime(d: DeviceAddress, kind: OneTimePrekeyKind, prekeys: readonly PrekeyRecord[]): void {
+    const seen = new Set<number>();
+    for (const p of prekeys) {
+      if (seen.has(p.id) || this.#s.hasOneTime.get(d.username, d.deviceId, kind, p.id) !== undefined) {
+        throw new StoreError('ERR_STORE_CONFLICT', 'a one-time prekey id is already in use');
+      }
+      seen.add(p.id);
+    }
+    for (const p of prekeys) this.#s.insertOneTime.run(d.username, d.deviceId, kind, p.id, p.record);
+  }
+
+  #countOneTime(d: DeviceAddress): OneTimePrekeyCounts {
+    const counts = { x25519: 0, kem: 0 };
+    for (const row of this.#s.countOneTime.all(d.username, d.deviceId) as { kind: OneTimePrekeyKind; n: number }[]) counts[row.kind] = row.n;
+    return counts;
+  }
+
+  storePrekeys(d: DeviceAddress, batch: PrekeyBatch): Promise<OneTimePrekeyCounts> {
+    return this.#run(() => {
+      checkDevice(d);
+      checkPrekeyUpload(batch);
+      // One IMMEDIATE transaction: a conflict in the KEM batch rolls back the X25519 batch and the
+      // replaced signed and last-resort prekeys too.
+      return this.#write(() => {
+        this.#requireDevice(d);
+        this.#insertOneTime(d, 'x25519', batch.oneTime.x25519);
+        this.#insertOneTime(d, 'kem', batch.oneTime.kem);
+        const signed = batch.signedPrekey;
+        if (signed !== undefined) this.#s.upsertSigned.run(d.username, d.deviceId, signed.id, signed.record);
+        const lastResort = batch.lastResortKemPrekey;
+        if (lastResort !== undefined) this.#s.upsertLastResort.run(d.username, d.deviceId, lastResort.id, lastResort.record);
+        return this.#countOneTime(d);
       });
     });
   }
@@ -280,9 +314,7 @@ export class SqliteStore implements Store {
       checkDevice(d);
       return this.#read(() => {
         this.#requireDevice(d);
-        const counts = { x25519: 0, kem: 0 };
-        for (const row of this.#s.countOneTime.all(d.username, d.deviceId) as { kind: OneTimePrekeyKind; n: number }[]) counts[row.kind] = row.n;
-        return counts;
+        return this.#countOneTime(d);
       });
     });
   }

@@ -30,12 +30,18 @@ export interface Account {
   readonly username: string;
   /** The account's Ed25519 identity public key, 32 bytes. */
   readonly identityKey: Uint8Array;
+  /** SHA-256 of the account's access key, 32 bytes (docs/protocol/09 §9.7): what a sealed send's
+   *  Sotto-Access-Key is checked against. The access key itself is never stored. Accounts created
+   *  before schema version 2 have 32 zero bytes here, which no access key hashes to. */
+  readonly accessKeyHash: Uint8Array;
   readonly createdAt: number;
 }
 
 export interface NewAccount {
   readonly username: string;
   readonly identityKey: Uint8Array;
+  /** SHA-256 of the access key, 32 bytes (docs/protocol/09 §9.7). */
+  readonly accessKeyHash: Uint8Array;
   readonly createdAt: number;
   /** The account's first device, created in the same transaction (its lastSeenAt is createdAt). */
   readonly firstDeviceId: number;
@@ -60,6 +66,17 @@ export type OneTimePrekeyKind = 'x25519' | 'kem';
 export interface OneTimePrekeyCounts {
   readonly x25519: number;
   readonly kem: number;
+}
+
+/** A device's prekey upload as one unit (docs/protocol/03 §3.6, docs/protocol/09 §9.5): each part is
+ *  optional, and storePrekeys applies all of it or nothing. */
+export interface PrekeyBatch {
+  /** Replaces the signed prekey. */
+  readonly signedPrekey?: PrekeyRecord | undefined;
+  /** Replaces the last-resort KEM prekey. */
+  readonly lastResortKemPrekey?: PrekeyRecord | undefined;
+  /** One-time prekeys to add, per kind (ids distinct within the kind and from those held). */
+  readonly oneTime: { readonly x25519: readonly PrekeyRecord[]; readonly kem: readonly PrekeyRecord[] };
 }
 
 /** What a bundle fetch gets from the store (docs/protocol/03-keys-and-bundles.md). */
@@ -143,6 +160,11 @@ export interface PrekeyStore {
    *  names a key of this kind the device still holds. Keys are handed out oldest first. */
   addOneTimePrekeys(device: DeviceAddress, kind: OneTimePrekeyKind, prekeys: readonly PrekeyRecord[]): Promise<void>;
   countOneTimePrekeys(device: DeviceAddress): Promise<OneTimePrekeyCounts>;
+  /** A whole upload in one transaction: replaces the signed and last-resort prekeys that are given,
+   *  adds the one-time prekeys of both kinds, and resolves to the one-time counts afterwards.
+   *  ERR_STORE_CONFLICT (changing nothing, not even the signed prekey) under the same rule as
+   *  addOneTimePrekeys, for either kind. */
+  storePrekeys(device: DeviceAddress, batch: PrekeyBatch): Promise<OneTimePrekeyCounts>;
   /** Atomically removes and returns the oldest one-time X25519 prekey (if any) and the oldest one-time
    *  KEM prekey (or, if none is left, returns the last-resort KEM prekey without removing it), with
    *  the signed prekey. Two calls, on any connections, never receive the same one-time key.

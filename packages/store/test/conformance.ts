@@ -3,7 +3,7 @@
 // storeConformance(name, makeStore) with a factory that returns a fresh, empty store each time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isStoreError, limits, type DeviceAddress, type NewMessage, type PrekeyRecord, type Store, type StoreErrorCode } from '@sotto/store';
+import { isStoreError, limits, type DeviceAddress, type NewAccount, type NewMessage, type PrekeyRecord, type Store, type StoreErrorCode } from '@sotto/store';
 
 export type MakeStore = () => Promise<Store>;
 
@@ -15,6 +15,8 @@ export function id16(n: number): Uint8Array {
 }
 
 export const identityKey = (fill: number): Uint8Array => new Uint8Array(32).fill(fill);
+/** A 32-byte access-key hash distinct from identityKey(fill). */
+export const accessKeyHash = (fill: number): Uint8Array => new Uint8Array(32).fill(fill ^ 0x80);
 const record = (kind: string, n: number): Uint8Array => new TextEncoder().encode(`${kind}-${n}`);
 export const prekeys = (kind: string, ids: readonly number[]): PrekeyRecord[] => ids.map((id) => ({ id, record: record(kind, id) }));
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
@@ -37,9 +39,9 @@ const BOB: DeviceAddress = { username: 'bob', deviceId: 1 };
 /** A store with accounts alice (devices 1, 2) and bob (device 1). */
 async function withAccounts(makeStore: MakeStore): Promise<Store> {
   const s = await makeStore();
-  await s.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 100, firstDeviceId: 1 });
+  await s.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 100, firstDeviceId: 1 });
   await s.addDevice(ALICE2, 150);
-  await s.createAccount({ username: 'bob', identityKey: identityKey(2), createdAt: 200, firstDeviceId: 1 });
+  await s.createAccount({ username: 'bob', identityKey: identityKey(2), accessKeyHash: accessKeyHash(2), createdAt: 200, firstDeviceId: 1 });
   return s;
 }
 
@@ -61,16 +63,16 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
   // --- accounts and devices ---
 
   t('an account reads back exactly, with its first device', async (s) => {
-    assert.deepEqual(await s.getAccount('alice'), { username: 'alice', identityKey: identityKey(1), createdAt: 100 });
+    assert.deepEqual(await s.getAccount('alice'), { username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 100 });
     assert.deepEqual(await s.listDevices('bob'), [{ deviceId: 1, createdAt: 200, lastSeenAt: 200 }]);
     assert.equal(await s.getAccount('carol'), null);
     await rejectsWith(s.listDevices('carol'), 'ERR_STORE_NOT_FOUND', 'devices of an unknown account');
   });
 
   t('usernames are stored byte for byte: the store neither folds case nor normalises', async (s) => {
-    await s.createAccount({ username: 'Alice', identityKey: identityKey(3), createdAt: 1, firstDeviceId: 7 });
+    await s.createAccount({ username: 'Alice', identityKey: identityKey(3), accessKeyHash: accessKeyHash(3), createdAt: 1, firstDeviceId: 7 });
     const decomposed = 'zoe\u0301';
-    await s.createAccount({ username: decomposed, identityKey: identityKey(4), createdAt: 2, firstDeviceId: 0 });
+    await s.createAccount({ username: decomposed, identityKey: identityKey(4), accessKeyHash: accessKeyHash(4), createdAt: 2, firstDeviceId: 0 });
     assert.deepEqual((await s.getAccount('Alice'))?.identityKey, identityKey(3));
     assert.deepEqual((await s.getAccount('alice'))?.identityKey, identityKey(1));
     assert.equal((await s.getAccount(decomposed))?.username, decomposed);
@@ -79,11 +81,11 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
 
   t('a taken username is a conflict and changes nothing', async (s) => {
     await rejectsWith(
-      s.createAccount({ username: 'alice', identityKey: identityKey(9), createdAt: 999, firstDeviceId: 5 }),
+      s.createAccount({ username: 'alice', identityKey: identityKey(9), accessKeyHash: accessKeyHash(9), createdAt: 999, firstDeviceId: 5 }),
       'ERR_STORE_CONFLICT',
       'second alice',
     );
-    assert.deepEqual(await s.getAccount('alice'), { username: 'alice', identityKey: identityKey(1), createdAt: 100 });
+    assert.deepEqual(await s.getAccount('alice'), { username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 100 });
     assert.deepEqual(
       (await s.listDevices('alice')).map((d) => d.deviceId),
       [1, 2],
@@ -116,10 +118,12 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
 
   t('account and device arguments out of their domain are rejected before anything is stored', async (s) => {
     const bad: [string, () => Promise<unknown>][] = [
-      ['31-byte identity key', () => s.createAccount({ username: 'carol', identityKey: new Uint8Array(31), createdAt: 1, firstDeviceId: 1 })],
-      ['empty username', () => s.createAccount({ username: '', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 })],
-      ['256-byte username', () => s.createAccount({ username: 'x'.repeat(256), identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 })],
-      ['negative device id', () => s.createAccount({ username: 'carol', identityKey: identityKey(1), createdAt: 1, firstDeviceId: -1 })],
+      ['31-byte identity key', () => s.createAccount({ username: 'carol', identityKey: new Uint8Array(31), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 })],
+      ['empty username', () => s.createAccount({ username: '', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 })],
+      ['256-byte username', () => s.createAccount({ username: 'x'.repeat(256), identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 })],
+      ['negative device id', () => s.createAccount({ username: 'carol', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: -1 })],
+      ['31-byte access-key hash', () => s.createAccount({ username: 'carol', identityKey: identityKey(1), accessKeyHash: new Uint8Array(31), createdAt: 1, firstDeviceId: 1 })],
+      ['no access-key hash', () => s.createAccount({ username: 'carol', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 } as unknown as NewAccount)],
       ['device id 2^32', () => s.addDevice({ username: 'alice', deviceId: 2 ** 32 }, 1)],
       ['fractional device id', () => s.addDevice({ username: 'alice', deviceId: 1.5 }, 1)],
       ['negative time', () => s.addDevice({ username: 'alice', deviceId: 9 }, -1)],
@@ -132,7 +136,7 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
       (await s.listDevices('alice')).map((d) => d.deviceId),
       [1, 2],
     );
-    await s.createAccount({ username: 'x'.repeat(255), identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+    await s.createAccount({ username: 'x'.repeat(255), identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   });
 
   // --- prekeys ---
@@ -187,6 +191,36 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
     assert.equal((await s.takeBundleParts(ALICE)).oneTimePrekey?.id, 1);
     await s.addOneTimePrekeys(ALICE, 'x25519', prekeys('x-again', [1]));
     assert.deepEqual(await s.countOneTimePrekeys(ALICE), { x25519: 2, kem: 1 });
+  });
+
+  t('storePrekeys applies a whole upload in one step, or nothing of it', async (s) => {
+    const counts = await s.storePrekeys(ALICE, {
+      signedPrekey: { id: 1, record: record('signed', 1) },
+      lastResortKemPrekey: { id: 9, record: record('last', 9) },
+      oneTime: { x25519: prekeys('x', [1, 2]), kem: prekeys('k', [3]) },
+    });
+    assert.deepEqual(counts, { x25519: 2, kem: 1 });
+    // a conflict in the KEM batch leaves the X25519 batch and the signed prekey as they were
+    await rejectsWith(
+      s.storePrekeys(ALICE, { signedPrekey: { id: 2, record: record('signed', 2) }, oneTime: { x25519: prekeys('x', [5]), kem: prekeys('k', [3]) } }),
+      'ERR_STORE_CONFLICT',
+      'held KEM id',
+    );
+    await rejectsWith(s.storePrekeys(ALICE, { lastResortKemPrekey: { id: 10, record: record('last', 10) }, oneTime: { x25519: prekeys('x', [6, 6]), kem: [] } }), 'ERR_STORE_CONFLICT', 'repeat within batch');
+    assert.deepEqual(await s.countOneTimePrekeys(ALICE), { x25519: 2, kem: 1 });
+    assert.deepEqual(await s.takeBundleParts(ALICE), {
+      signedPrekey: { id: 1, record: record('signed', 1) },
+      oneTimePrekey: { id: 1, record: record('x', 1) },
+      kemPrekey: { id: 3, record: record('k', 3) },
+      kemPrekeyIsLastResort: false,
+    });
+    // parts are optional: one-time keys only, then a rotation only
+    assert.deepEqual(await s.storePrekeys(ALICE, { oneTime: { x25519: prekeys('x', [7]), kem: [] } }), { x25519: 2, kem: 0 });
+    assert.deepEqual(await s.storePrekeys(ALICE, { signedPrekey: { id: 2, record: record('signed', 2) }, oneTime: { x25519: [], kem: [] } }), { x25519: 2, kem: 0 });
+    const b = await s.takeBundleParts(ALICE);
+    assert.deepEqual([b.signedPrekey.id, b.kemPrekey.id, b.kemPrekeyIsLastResort], [2, 9, true]);
+    await rejectsWith(s.storePrekeys({ username: 'carol', deviceId: 1 }, { oneTime: { x25519: [], kem: [] } }), 'ERR_STORE_NOT_FOUND', 'unknown device');
+    await rejectsWith(s.storePrekeys(ALICE, { signedPrekey: { id: -1, record: record('s', 1) }, oneTime: { x25519: [], kem: [] } }), 'ERR_STORE_ARGUMENT', 'bad id');
   });
 
   t('prekeys belong to one device: taking from one leaves the others untouched', async (s) => {
@@ -375,12 +409,14 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
 
   t('byte arrays are copied in and out: callers cannot change what is stored', async (s) => {
     const key = identityKey(5);
-    await s.createAccount({ username: 'carol', identityKey: key, createdAt: 1, firstDeviceId: 1 });
+    await s.createAccount({ username: 'carol', identityKey: key, accessKeyHash: accessKeyHash(5), createdAt: 1, firstDeviceId: 1 });
     key.fill(0);
     const got = await s.getAccount('carol');
     assert.deepEqual(got?.identityKey, identityKey(5));
     got.identityKey.fill(0);
+    got.accessKeyHash.fill(0);
     assert.deepEqual((await s.getAccount('carol'))?.identityKey, identityKey(5));
+    assert.deepEqual((await s.getAccount('carol'))?.accessKeyHash, accessKeyHash(5));
 
     const m = message(1);
     await s.enqueue(ALICE, m);
@@ -413,7 +449,7 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
     await s.close();
     await s.close();
     const calls: [string, () => Promise<unknown>][] = [
-      ['createAccount', () => s.createAccount({ username: 'z', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 })],
+      ['createAccount', () => s.createAccount({ username: 'z', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 })],
       ['getAccount', () => s.getAccount('alice')],
       ['addDevice', () => s.addDevice({ username: 'alice', deviceId: 5 }, 1)],
       ['listDevices', () => s.listDevices('alice')],
@@ -422,6 +458,7 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
       ['setLastResortKemPrekey', () => s.setLastResortKemPrekey(ALICE, { id: 1, record: record('s', 1) })],
       ['addOneTimePrekeys', () => s.addOneTimePrekeys(ALICE, 'kem', [])],
       ['countOneTimePrekeys', () => s.countOneTimePrekeys(ALICE)],
+      ['storePrekeys', () => s.storePrekeys(ALICE, { oneTime: { x25519: [], kem: [] } })],
       ['takeBundleParts', () => s.takeBundleParts(ALICE)],
       ['enqueue', () => s.enqueue(ALICE, message(1))],
       ['fetch', () => s.fetch(ALICE, { after: 0, limit: 1 })],

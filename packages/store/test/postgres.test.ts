@@ -10,7 +10,7 @@ import { openPostgresStore, type BundleParts, type Store } from '@sotto/store';
 import { openPostgresStoreWith, PostgresStore } from '../src/postgres.ts';
 import { bundledPostgresMigrations } from '../src/internal/pg-migrate.ts';
 import type { Migration } from '../src/internal/migrations.ts';
-import { id16, identityKey, message, prekeys, rejectsWith, storeConformance } from './conformance.ts';
+import { accessKeyHash, id16, identityKey, message, prekeys, rejectsWith, storeConformance } from './conformance.ts';
 import { startPostgresCluster } from './fixtures/postgres-cluster.ts';
 import { queueModelTest } from './queue-model.ts';
 
@@ -36,7 +36,7 @@ test('postgres: a URL works as well as a PoolConfig', async () => {
   const config = await freshDatabase();
   const store = await openPostgresStore(`postgres://postgres@127.0.0.1:${cluster.port}/${config.database ?? ''}`);
   assert.ok(store instanceof PostgresStore);
-  await store.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await store.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   await store.close();
 });
 
@@ -44,7 +44,7 @@ test('postgres: a schema of its own through pg options (search_path)', async () 
   const config = await freshDatabase();
   await cluster.sql('CREATE SCHEMA sotto', [], config.database);
   const store = await openPostgresStore({ ...config, options: '-c search_path=sotto' });
-  await store.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await store.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   await store.close();
   assert.deepEqual(
     await cluster.sql("SELECT to_regclass('sotto.accounts') IS NOT NULL AS here, to_regclass('public.accounts') IS NULL AS not_there, (SELECT count(*)::int FROM sotto.accounts) AS n", [], config.database),
@@ -76,7 +76,7 @@ test('postgres: several processes opening one new database at once upgrade it on
   // eight pools (their own connections, as eight server processes would have) race for the upgrade
   const stores = await Promise.all(range(8).map(() => openPostgresStore(config)));
   assert.equal((await schemaVersions(config)).length, bundledPostgresMigrations().length);
-  await stores[0]?.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await stores[0]?.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   assert.equal((await stores[7]?.getAccount('alice'))?.createdAt, 1);
   await Promise.all(stores.map((s) => s.close()));
 });
@@ -85,7 +85,7 @@ test('postgres: opening an older database runs the missing migrations and keeps 
   const config = await freshDatabase();
   const v1 = bundledPostgresMigrations();
   const old = await openPostgresStoreWith(config, v1);
-  await old.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await old.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   await old.enqueue(ALICE, message(1));
   await old.close();
 
@@ -98,11 +98,28 @@ test('postgres: opening an older database runs the missing migrations and keeps 
   assert.deepEqual(await cluster.sql('SELECT count(*)::int AS n FROM test_extra', [], config.database), [{ n: 0 }]);
 });
 
+test('postgres: migration 2 gives version-1 accounts the all-zero access-key hash, and new accounts need one', async () => {
+  const config = await freshDatabase();
+  const [initial] = bundledPostgresMigrations();
+  assert.ok(initial !== undefined);
+  await (await openPostgresStoreWith(config, [initial])).close();
+  await cluster.sql('INSERT INTO accounts (username, identity_key, created_at) VALUES ($1, $2, $3)', ['old', Buffer.from(identityKey(1)), 5], config.database);
+  const upgraded = await openPostgresStore(config);
+  assert.deepEqual(await upgraded.getAccount('old'), { username: 'old', identityKey: identityKey(1), accessKeyHash: new Uint8Array(32), createdAt: 5 });
+  await upgraded.createAccount({ username: 'new', identityKey: identityKey(2), accessKeyHash: accessKeyHash(2), createdAt: 6, firstDeviceId: 1 });
+  assert.deepEqual((await upgraded.getAccount('new'))?.accessKeyHash, accessKeyHash(2));
+  await upgraded.close();
+  assert.deepEqual((await schemaVersions(config))[1], { version: 2, name: 'access-key-hash' });
+  // The default is gone after the migration: a row without a hash, or with a short one, is refused.
+  await assert.rejects(cluster.sql('INSERT INTO accounts (username, identity_key, created_at) VALUES ($1, $2, $3)', ['bad', Buffer.from(identityKey(3)), 1], config.database), /null value/);
+  await assert.rejects(cluster.sql('INSERT INTO accounts (username, identity_key, access_key_hash, created_at) VALUES ($1, $2, $3, $4)', ['bad', Buffer.from(identityKey(3)), Buffer.alloc(31), 1], config.database), /check constraint/);
+});
+
 test('postgres: a migration that fails leaves the database at its old version, still usable', async () => {
   const config = await freshDatabase();
   const v1 = bundledPostgresMigrations();
   const s = await openPostgresStoreWith(config, v1);
-  await s.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await s.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   await s.close();
   const broken: Migration[] = [
     { version: v1.length + 1, name: 'creates-a-table', sql: 'CREATE TABLE half_done (x bigint);' },
@@ -146,8 +163,9 @@ test('postgres: the schema rejects what the code must never write (CHECK constra
   const config = await freshDatabase();
   await (await openPostgresStore(config)).close();
   const bad = [
-    "INSERT INTO accounts VALUES ('a', '\\x00'::bytea, 1)", // identity key of 1 byte
-    "INSERT INTO accounts VALUES ('a', decode(repeat('00', 32), 'hex'), 1); INSERT INTO devices VALUES ('a', 4294967296, 1, 1)",
+    "INSERT INTO accounts (username, identity_key, created_at, access_key_hash) VALUES ('a', '\\x00'::bytea, 1, decode(repeat('00', 32), 'hex'))", // identity key of 1 byte
+    "INSERT INTO accounts (username, identity_key, created_at, access_key_hash) VALUES ('a', decode(repeat('00', 32), 'hex'), 1, decode(repeat('00', 31), 'hex'))", // access-key hash of 31 bytes
+    "INSERT INTO accounts (username, identity_key, created_at, access_key_hash) VALUES ('a', decode(repeat('00', 32), 'hex'), 1, decode(repeat('00', 32), 'hex')); INSERT INTO devices VALUES ('a', 4294967296, 1, 1)",
     "INSERT INTO attachments VALUES (decode(repeat('00', 16), 'hex'), '\\x0102'::bytea, 3, 1)", // wrong size
   ];
   for (const sql of bad) await assert.rejects(cluster.sql(sql, [], config.database), /violates check constraint/);
@@ -156,7 +174,7 @@ test('postgres: the schema rejects what the code must never write (CHECK constra
 test('postgres: seqs are never reused, even after the queue was emptied and the store reopened', async () => {
   const config = await freshDatabase();
   const a = await openPostgresStore(config);
-  await a.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await a.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   const first = await a.enqueue(ALICE, message(1));
   await a.ack(ALICE, [id16(1)]);
   await a.close();
@@ -172,7 +190,7 @@ test('postgres: two pools of several connections take 1,000 bundles and never th
   const K = 700;
   const CALLS = 500; // per pool
   const [a, b] = await Promise.all([openPostgresStore({ ...config, max: 5 }), openPostgresStore({ ...config, max: 5 })]);
-  await a.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await a.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   await a.setSignedPrekey(ALICE, { id: 1, record: new Uint8Array([1]) });
   await a.setLastResortKemPrekey(ALICE, { id: 9999, record: new Uint8Array([2]) });
   await a.addOneTimePrekeys(ALICE, 'x25519', prekeys('x', range(X)));
@@ -204,8 +222,8 @@ test('postgres: an enqueue waits for an earlier enqueue to the same device to co
   const config = await freshDatabase();
   const db = config.database ?? '';
   const store = await openPostgresStore({ ...config, max: 4 });
-  await store.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
-  await store.createAccount({ username: 'bob', identityKey: identityKey(2), createdAt: 1, firstDeviceId: 1 });
+  await store.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
+  await store.createAccount({ username: 'bob', identityKey: identityKey(2), accessKeyHash: accessKeyHash(2), createdAt: 1, firstDeviceId: 1 });
   // A test-only trigger stalls the insert of an envelope reading 'hold' (after its seq was taken, before
   // its commit) for as long as the test holds advisory lock 4242: an enqueue caught mid-transaction.
   await cluster.sql(
@@ -254,7 +272,7 @@ test('postgres: an enqueue waits for an earlier enqueue to the same device to co
 test('postgres: a reader following its cursor during concurrent enqueues from two pools misses nothing', async () => {
   const config = await freshDatabase();
   const [a, b, reader] = await Promise.all([openPostgresStore({ ...config, max: 6 }), openPostgresStore({ ...config, max: 6 }), openPostgresStore({ ...config, max: 1 })]);
-  await a.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await a.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   const COUNT = 600;
   let writing = true;
   const writers = Promise.all(range(COUNT).map((n) => (n % 2 === 0 ? a : b).enqueue(ALICE, message(n)))).finally(() => {
@@ -278,13 +296,13 @@ test('postgres: a reader following its cursor during concurrent enqueues from tw
 test('postgres: concurrent duplicate enqueues store one message, and every caller gets its seq', async () => {
   const config = await freshDatabase();
   const [a, b] = await Promise.all([openPostgresStore({ ...config, max: 4 }), openPostgresStore({ ...config, max: 4 })]);
-  await a.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await a.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   const results = await Promise.all(range(20).map((i) => (i % 2 === 0 ? a : b).enqueue(ALICE, message(7))));
   assert.equal(results.filter((r) => !r.duplicate).length, 1);
   assert.equal(new Set(results.map((r) => r.seq)).size, 1);
   assert.equal((await a.fetch(ALICE, { after: 0, limit: 10 })).length, 1);
   // racing registrations of one username: one wins, the others are conflicts
-  const created = await Promise.allSettled(range(6).map((i) => (i % 2 === 0 ? a : b).createAccount({ username: 'carol', identityKey: identityKey(i), createdAt: i, firstDeviceId: 1 })));
+  const created = await Promise.allSettled(range(6).map((i) => (i % 2 === 0 ? a : b).createAccount({ username: 'carol', identityKey: identityKey(i), accessKeyHash: accessKeyHash(i), createdAt: i, firstDeviceId: 1 })));
   assert.equal(created.filter((r) => r.status === 'fulfilled').length, 1);
   for (const r of created) if (r.status === 'rejected') await rejectsWith(Promise.reject(r.reason as Error), 'ERR_STORE_CONFLICT', 'second carol');
   await Promise.all([a.close(), b.close()]);
@@ -308,7 +326,7 @@ test('postgres: after a server crash every write that had resolved is there, and
   const config = await freshDatabase();
   const COUNT = 200;
   const store = await openPostgresStore({ ...config, max: 4 });
-  await store.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await store.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   await store.addOneTimePrekeys(ALICE, 'kem', prekeys('k', [1]));
   await Promise.all(range(COUNT).map((n) => store.enqueue(ALICE, message(n))));
   await store.putAttachment({ id: new Uint8Array(16).fill(7), bytes: new Uint8Array(100_000).fill(9), expiresAt: 20 });

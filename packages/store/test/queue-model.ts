@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { corpusAt } from '@sotto/test-support';
 import { createMemoryStore, type DeviceAddress, type Store } from '@sotto/store';
-import { id16, identityKey } from './conformance.ts';
+import { accessKeyHash, id16, identityKey } from './conformance.ts';
 
 const DEVICES: readonly DeviceAddress[] = [
   { username: 'alice', deviceId: 1 },
@@ -36,7 +36,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
  *  (opaque by contract: only their order is), which are checked to increase within every fetch. */
 async function observe(store: Store, ops: readonly Op[]): Promise<unknown[]> {
   for (const [i, d] of DEVICES.entries()) {
-    if (d.deviceId === 1) await store.createAccount({ username: d.username, identityKey: identityKey(i), createdAt: 0, firstDeviceId: 1 });
+    if (d.deviceId === 1) await store.createAccount({ username: d.username, identityKey: identityKey(i), accessKeyHash: accessKeyHash(i), createdAt: 0, firstDeviceId: 1 });
     else await store.addDevice(d, 0);
   }
   const seqOf = new Map<string, number>(); // `${device}/${n}` -> seq from the latest enqueue

@@ -12,9 +12,9 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { openSqliteStore, type BundleParts } from '@sotto/store';
 import { openSqliteStoreWith, SqliteStore } from '../src/sqlite.ts';
-import { bundledSqliteMigrations } from '../src/internal/sqlite-migrate.ts';
+import { bundledSqliteMigrations, migrate } from '../src/internal/sqlite-migrate.ts';
 import { loadMigrations, type Migration } from '../src/internal/migrations.ts';
-import { id16, identityKey, message, prekeys, rejectsWith, storeConformance } from './conformance.ts';
+import { accessKeyHash, id16, identityKey, message, prekeys, rejectsWith, storeConformance } from './conformance.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'sotto-store-sqlite-'));
 after(() => {
@@ -71,7 +71,7 @@ test('sqlite: opening an older file runs the missing migrations and keeps the da
   const v1 = bundledSqliteMigrations();
   const extra: Migration = { version: v1.length + 1, name: 'test-extra', sql: 'CREATE TABLE test_extra (x INTEGER NOT NULL) STRICT;' };
   const old = openSqliteStoreWith(path, v1);
-  await old.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await old.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   await old.enqueue(ALICE, message(1));
   await old.close();
 
@@ -85,11 +85,31 @@ test('sqlite: opening an older file runs the missing migrations and keeps the da
   db.close();
 });
 
+test('sqlite: migration 2 gives version-1 accounts the all-zero access-key hash, and new accounts need one', async () => {
+  const path = freshPath();
+  const [initial] = bundledSqliteMigrations();
+  assert.ok(initial !== undefined);
+  // A version-1 file, written the way version 1 of the store wrote it.
+  const db = new Database(path);
+  migrate(db, [initial]);
+  db.prepare('INSERT INTO accounts (username, identity_key, created_at) VALUES (?, ?, ?)').run('old', Buffer.from(identityKey(1)), 5);
+  db.close();
+  const upgraded = await openSqliteStore(path);
+  assert.deepEqual(await upgraded.getAccount('old'), { username: 'old', identityKey: identityKey(1), accessKeyHash: new Uint8Array(32), createdAt: 5 });
+  await upgraded.createAccount({ username: 'new', identityKey: identityKey(2), accessKeyHash: accessKeyHash(2), createdAt: 6, firstDeviceId: 1 });
+  assert.deepEqual((await upgraded.getAccount('new'))?.accessKeyHash, accessKeyHash(2));
+  await upgraded.close();
+  assert.deepEqual(schemaVersions(path)[1], { version: 2, name: 'access-key-hash' });
+  const raw = new Database(path);
+  assert.throws(() => raw.prepare('INSERT INTO accounts (username, identity_key, access_key_hash, created_at) VALUES (?, ?, ?, ?)').run('bad', Buffer.from(identityKey(3)), Buffer.alloc(31), 1), /CHECK/);
+  raw.close();
+});
+
 test('sqlite: a migration that fails leaves the file at its old version, still usable', async () => {
   const path = freshPath();
   const v1 = bundledSqliteMigrations();
   const s = openSqliteStoreWith(path, v1);
-  await s.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await s.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   await s.close();
   const broken: Migration[] = [
     { version: v1.length + 1, name: 'creates-a-table', sql: 'CREATE TABLE half_done (x INTEGER) STRICT;' },
@@ -151,7 +171,7 @@ test('sqlite: migration files must be NNNN-name.sql numbered 1..n without gaps',
 test('sqlite: seqs are never reused, even after the queue was emptied and the file reopened', async () => {
   const path = freshPath();
   const a = await openSqliteStore(path);
-  await a.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await a.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   const first = await a.enqueue(ALICE, message(1));
   await a.ack(ALICE, [id16(1)]);
   await a.close();
@@ -164,7 +184,7 @@ test('sqlite: seqs are never reused, even after the queue was emptied and the fi
 test('sqlite: secure delete: an acknowledged envelope is not left in the file', async () => {
   const path = freshPath();
   const s = await openSqliteStore(path);
-  await s.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await s.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   const marker = 'MARKER-that-must-vanish-'.repeat(8);
   await s.enqueue(ALICE, { ...message(1), envelope: new TextEncoder().encode(marker) });
   await s.ack(ALICE, [id16(1)]);
@@ -215,7 +235,7 @@ test('sqlite: two connections to one file see each other and never take the same
   const X = 900;
   const K = 700;
   const setup = await openSqliteStore(path);
-  await setup.createAccount({ username: 'alice', identityKey: identityKey(1), createdAt: 1, firstDeviceId: 1 });
+  await setup.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   await setup.setSignedPrekey(ALICE, { id: 1, record: new Uint8Array([1]) });
   await setup.setLastResortKemPrekey(ALICE, { id: 9999, record: new Uint8Array([2]) });
   await setup.addOneTimePrekeys(ALICE, 'x25519', prekeys('x', Array.from({ length: X }, (_, i) => i)));

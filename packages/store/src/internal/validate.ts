@@ -4,6 +4,7 @@
 
 import { StoreError } from '../errors.ts';
 import {
+  ACCESS_KEY_HASH_BYTES,
   ATTACHMENT_ID_BYTES,
   IDENTITY_KEY_BYTES,
   MAX_ACK_IDS,
@@ -13,7 +14,7 @@ import {
   MAX_USERNAME_BYTES,
   MESSAGE_ID_BYTES,
 } from '../limits.ts';
-import type { DeviceAddress, FetchOptions, NewAccount, NewAttachment, NewMessage, OneTimePrekeyKind, PrekeyRecord } from '../store.ts';
+import type { DeviceAddress, FetchOptions, NewAccount, NewAttachment, NewMessage, OneTimePrekeyKind, PrekeyBatch, PrekeyRecord } from '../store.ts';
 
 const utf8 = new TextEncoder();
 
@@ -52,6 +53,7 @@ export function checkDevice(d: DeviceAddress): void {
 export function checkNewAccount(a: NewAccount): void {
   checkUsername(a.username);
   checkBytes('identityKey', a.identityKey, IDENTITY_KEY_BYTES);
+  checkBytes('accessKeyHash', a.accessKeyHash, ACCESS_KEY_HASH_BYTES);
   checkTime('createdAt', a.createdAt);
   checkU32('firstDeviceId', a.firstDeviceId);
 }
@@ -70,6 +72,15 @@ export function checkPrekeyBatch(prekeys: readonly PrekeyRecord[]): void {
   if (!isArray(prekeys)) fail('prekeys: expected an array');
   if (prekeys.length > MAX_PREKEYS_PER_CALL) fail(`prekeys: expected at most ${MAX_PREKEYS_PER_CALL}, got ${prekeys.length}`);
   for (const p of prekeys) checkPrekey(p);
+}
+
+export function checkPrekeyUpload(b: PrekeyBatch): void {
+  if (typeof b !== 'object' || (b as unknown) === null) fail('prekey batch: expected an object');
+  if (b.signedPrekey !== undefined) checkPrekey(b.signedPrekey);
+  if (b.lastResortKemPrekey !== undefined) checkPrekey(b.lastResortKemPrekey);
+  if (typeof b.oneTime !== 'object' || (b.oneTime as unknown) === null) fail('prekey batch: oneTime: expected an object');
+  checkPrekeyBatch(b.oneTime.x25519);
+  checkPrekeyBatch(b.oneTime.kem);
 }
 
 export function checkNewMessage(m: NewMessage): void {
