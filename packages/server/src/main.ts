@@ -1,0 +1,209 @@
+// startServer: wires node:http and `ws` to createApp and listens (STYLE.md §8). Nothing here decides
+// anything about the protocol; it converts between Node's request/response objects and WHATWG ones,
+// hands WebSocket upgrades of /v1/ws to the app, opens the store (SQLite file under dataDir by
+// default, PostgreSQL when databaseUrl is given) and shuts everything down in order on close().
+// It prints nothing: the embedder (the CLI's `sotto serve`) reports the URL.
+import { mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { fastProvider } from '@sotto/crypto';
+import { openPostgresStore, openSqliteStore, type Store } from '@sotto/store';
+import { createApp, type App, type RequestInfo } from './app.ts';
+import { ServerError } from './errors.ts';
+import { MAX_WS_FRAME_BYTES, type RateLimitSettings, type ServerLimits } from './limits.ts';
+import { silentLogger, type Logger } from './logger.ts';
+
+export interface ServerOptions {
+  /** Interface to listen on, e.g. "127.0.0.1" or "0.0.0.0". */
+  readonly host: string;
+  /** TCP port; 0 picks a free one (see the returned url). */
+  readonly port: number;
+  /** Directory for the SQLite database (`<dataDir>/sotto.db`), created if missing. Unused with databaseUrl. */
+  readonly dataDir: string;
+  /** postgres://… to use PostgreSQL instead of SQLite. */
+  readonly databaseUrl?: string | undefined;
+  readonly logger?: Logger | undefined;
+  readonly limits?: Partial<ServerLimits> | undefined;
+  readonly rateLimits?: Partial<RateLimitSettings> | undefined;
+}
+
+export interface RunningServer {
+  /** "http://host:port", with the real port when 0 was asked for. */
+  readonly url: string;
+  /** Stops accepting, closes every WebSocket and connection, then the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The SQLite file name inside dataDir. */
+export const SQLITE_FILE = 'sotto.db';
+
+async function openStore(options: ServerOptions): Promise<Store> {
+  if (options.databaseUrl !== undefined) {
+    if (!/^postgres(?:ql)?:\/\//.test(options.databaseUrl)) throw new ServerError('ERR_SERVER_CONFIG', 'databaseUrl: expected postgres://…');
+    return openPostgresStore(options.databaseUrl);
+  }
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  return openSqliteStore(join(options.dataDir, SQLITE_FILE));
+}
+
+/** Node's request as a WHATWG Request; the body streams (nothing is read until the app reads it). */
+function toRequest(req: IncomingMessage): Request {
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i];
+    const value = req.rawHeaders[i + 1];
+    if (name !== undefined && value !== undefined) headers.append(name, value);
+  }
+  // The Host header is the client's to choose; the app reads only path and query, so the origin is fixed.
+  const url = new URL(req.url ?? '/', 'http://sotto.invalid');
+  const method = req.method ?? 'GET';
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  // `duplex: 'half'` is what Node's fetch requires for a streamed body (not yet in the DOM typings).
+  const init: RequestInit & { duplex?: 'half' } = { method, headers };
+  if (hasBody) {
+    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+    init.duplex = 'half';
+  }
+  return new Request(url, init);
+}
+
+async function writeResponse(res: ServerResponse, response: Response, req: IncomingMessage): Promise<void> {
+  const body = new Uint8Array(await response.arrayBuffer());
+  res.statusCode = response.status;
+  response.headers.forEach((value, name) => {
+    res.setHeader(name, value);
+  });
+  res.setHeader('content-length', body.length);
+  // A body the app did not read (e.g. refused with 413 from Content-Length) is not read here either:
+  // the connection is closed after the response instead of draining what the client still sends.
+  if (!req.readableEnded) res.setHeader('connection', 'close');
+  res.end(body);
+}
+
+function refuseUpgrade(socket: Socket, response: Response): void {
+  response
+    .text()
+    .then((text) => {
+      socket.end(`HTTP/1.1 ${response.status} ${response.statusText || 'Refused'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n${response.headers.has('retry-after') ? `retry-after: ${response.headers.get('retry-after') ?? ''}\r\n` : ''}\r\n${text}`);
+    })
+    .catch(() => socket.destroy());
+}
+
+function rawToBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}
+
+/** Opens the store, creates the app, and listens on host:port. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const logger = options.logger ?? silentLogger;
+  const store = await openStore(options);
+  let app: App;
+  try {
+    app = createApp({ store, crypto: fastProvider, logger, ...(options.limits ? { limits: options.limits } : {}), ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}) });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const info = (socket: Socket): RequestInfo => ({ remoteAddress: socket.remoteAddress ?? 'unknown' });
+
+  const server = createServer((req, res) => {
+    // A client that disconnects mid-request makes these emit 'error': never a crash of the process.
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
+    let request: Request;
+    try {
+      request = toRequest(req);
+    } catch {
+      res.statusCode = 400;
+      res.setHeader('connection', 'close');
+      res.end();
+      return;
+    }
+    app
+      .fetch(request, info(req.socket))
+      .then((response) => writeResponse(res, response, req))
+      .catch(() => {
+        // Only a broken connection gets here (the app answers every request itself).
+        res.destroy();
+      });
+  });
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 30_000;
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_FRAME_BYTES });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    let refusal: Response | null;
+    try {
+      refusal = app.checkWebSocketUpgrade(toRequest(req), info(socket));
+    } catch {
+      socket.destroy();
+      return;
+    }
+    if (refusal !== null) {
+      refuseUpgrade(socket, refusal);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const session = app.acceptWebSocket({
+        send: (text) => {
+          ws.send(text);
+        },
+        close: (code, reason) => {
+          ws.close(code, reason);
+        },
+      });
+      ws.on('message', (data: RawData, isBinary: boolean) => {
+        session.onMessage(rawToBytes(data), isBinary);
+      });
+      ws.on('close', () => {
+        session.onClose();
+      });
+      ws.on('error', () => {
+        // `close` follows; nothing to log about a client's broken socket
+      });
+    });
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    await app.close();
+    await store.close();
+    throw new ServerError('ERR_SERVER_LISTEN', `could not listen on ${options.host}:${options.port} (${e instanceof Error && 'code' in e ? String(e.code) : 'error'})`, { cause: e });
+  }
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.log('info', 'server.listening', { port: address.port });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+      await app.close();
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await stopped;
+      await store.close();
+      logger.log('info', 'server.closed');
+    })();
+    return closing;
+  };
+  return { url, close };
+}

@@ -1,0 +1,101 @@
+// docs/protocol/09 §9.7 (sealed send) and §9.8 (fetch, acknowledge).
+import {
+  decodeAckRequest,
+  decodeFetchQuery,
+  decodeSendMessageRequest,
+  encodeAckResponse,
+  encodeFetchResponse,
+  encodeSendMessageResponse,
+  type FetchedMessage,
+} from '@sotto/protocol';
+import { isStoreError, type DeviceAddress, type QueuedMessage, type Store } from '@sotto/store';
+import { ServerError } from '../errors.ts';
+import { authorizeForRecipient, decodeOr400, devicePath, requireBearer, type AppState, type Handler } from '../internal/context.ts';
+import { deviceKey } from '../internal/fanout.ts';
+import { jsonResponse, readBody, requireContentType } from '../internal/http.ts';
+
+/** PUT /v1/messages/{username}/{deviceId} — 200 only once the message is durably stored. */
+export const send: Handler = async (ctx) => {
+  const { app } = ctx;
+  const target = devicePath(ctx);
+  const account = await authorizeForRecipient(ctx, target);
+  if (account === null) throw new ServerError('ERR_API_NOT_FOUND', 'no such account');
+  requireContentType(ctx.request, 'json');
+  const body = await readBody(ctx.request, app.limits.maxJsonBodyBytes);
+  const req = decodeOr400(() => decodeSendMessageRequest(body));
+  let result;
+  try {
+    result = await app.store.enqueue(target, { id: req.id, envelope: req.envelope, receivedAt: ctx.now, expiresAt: ctx.now + app.limits.messageRetentionMs });
+  } catch (e) {
+    if (isStoreError(e, 'ERR_STORE_NOT_FOUND')) throw new ServerError('ERR_API_NOT_FOUND', 'no such device');
+    throw e;
+  }
+  if (result.duplicate) {
+    app.metrics.add('messages_duplicate');
+  } else {
+    app.metrics.add('messages_enqueued');
+    app.fanout.wake(deviceKey(target.username, target.deviceId));
+  }
+  return jsonResponse(200, encodeSendMessageResponse(result));
+};
+
+/**
+ * Up to `limit` unexpired messages after `after`, capped at `maxBytes` of envelopes (at least one),
+ * and whether the queue holds more after them. Shared by fetch and the WebSocket push.
+ */
+export async function readQueue(store: Store, device: DeviceAddress, after: number, limit: number, maxBytes: number, now: number): Promise<{ messages: QueuedMessage[]; more: boolean }> {
+  const messages: QueuedMessage[] = [];
+  let bytes = 0;
+  let cursor = after;
+  for (;;) {
+    const want = limit - messages.length;
+    const page = await store.fetch(device, { after: cursor, limit: Math.min(1000, want) });
+    for (const m of page) {
+      cursor = m.seq;
+      if (m.expiresAt <= now) continue; // expired, not yet swept: never delivered
+      if (messages.length > 0 && bytes + m.envelope.length > maxBytes) return { messages, more: true };
+      messages.push(m);
+      bytes += m.envelope.length;
+      if (messages.length === limit) {
+        const next = await store.fetch(device, { after: cursor, limit: 1 });
+        return { messages, more: next.length > 0 };
+      }
+    }
+    if (page.length < want) return { messages, more: false };
+  }
+}
+
+/** GET /v1/messages?after=<seq>&limit=<n> */
+export const fetch: Handler = async (ctx) => {
+  const { app } = ctx;
+  const device = requireBearer(ctx);
+  const q = decodeOr400(() => decodeFetchQuery(ctx.url.search));
+  const { messages, more } = await readQueue(app.store, device, q.after, q.limit, app.limits.maxFetchPageBytes, ctx.now).catch(notFoundIsGone);
+  app.metrics.add('messages_delivered', messages.length);
+  const out: FetchedMessage[] = messages.map((m) => ({ seq: m.seq, id: m.id, envelope: m.envelope, receivedAt: m.receivedAt }));
+  return jsonResponse(200, encodeFetchResponse({ messages: out, more }));
+};
+
+/** POST /v1/messages/ack — deletes the named messages of the caller's own queue. */
+export const ack: Handler = async (ctx) => {
+  const { app } = ctx;
+  const device = requireBearer(ctx);
+  requireContentType(ctx.request, 'json');
+  const body = await readBody(ctx.request, app.limits.maxJsonBodyBytes);
+  const req = decodeOr400(() => decodeAckRequest(body));
+  const deleted = await acknowledge(app, device, req.ids);
+  return jsonResponse(200, encodeAckResponse({ deleted }));
+};
+
+export async function acknowledge(app: AppState, device: DeviceAddress, ids: readonly Uint8Array[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const deleted = await app.store.ack(device, ids);
+  app.metrics.add('messages_acknowledged', deleted);
+  return deleted;
+}
+
+/** A token's device that no longer exists: the token is as good as expired. */
+function notFoundIsGone(e: unknown): never {
+  if (isStoreError(e, 'ERR_STORE_NOT_FOUND')) throw new ServerError('ERR_API_UNAUTHORIZED', 'the device no longer exists');
+  throw e;
+}
