@@ -1,6 +1,37 @@
 // Public API of @sotto/client (STYLE.md §7): an explicit export list, nothing else.
+
+// The SDK facade (the contract the CLI and the web client code against).
+export { createAccount, openClient } from './client.ts';
+export type { ClientOptions, SottoClient } from './client.ts';
+export type { SentMessage, FileRef, ReceivedMessage } from './messaging/types.ts';
+export type { Contact, TrustState, VerificationMethod } from './trust/trust-store.ts';
+export type { WebSocketFactory, WebSocketLike } from './transport/websocket.ts';
+export type { FetchLike, FetchInit, FetchResponseLike } from './transport/http.ts';
+
+// Errors.
 export { ClientError, isClientError } from './errors.ts';
-export type { ClientErrorCode } from './errors.ts';
+export type { ClientErrorCode, ServerErrorInfo } from './errors.ts';
+
+// Building blocks, for tests, other front ends and tools.
+export { encodeContent, decodeContent } from './content/content.ts';
+export type { Content, ContentBody, FileContent } from './content/content.ts';
+export { encryptAttachment, decryptAttachment, paddedAttachmentSize, maxAttachmentFileBytes, ATTACHMENT_AAD } from './attachments/attachment.ts';
+export type { EncryptedAttachment, AttachmentSecrets } from './attachments/attachment.ts';
+export {
+  EMPTY_TRUST_STORE,
+  observeIdentityKey,
+  sendDecision,
+  senderStateFor,
+  markVerified,
+  acceptNewKey,
+  currentKey,
+} from './trust/trust-store.ts';
+export type { TrustStore, KeyObservation, SendDecision } from './trust/trust-store.ts';
+export { encodeTrustStore, decodeTrustStore } from './trust/trust-codec.ts';
+export { backoffDelay } from './messaging/backoff.ts';
+export { splitPrekeyUpload } from './messaging/prekeys.ts';
+
+// The device keystore.
 export type { Keystore } from './keystore/keystore.ts';
 export {
   createSoftwareKeystore,

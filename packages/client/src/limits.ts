@@ -21,3 +21,96 @@ export const MAX_ARGON2_T = 16;
 
 /** Largest Argon2id parallelism accepted from a file (RFC 9106 §3.1 allows up to 2^24 - 1 lanes). */
 export const MAX_ARGON2_P = 64;
+
+// --- content (docs/protocol/10 §10.2) ---
+
+/** Content version this client writes and reads (docs/protocol/10 §10.2 `"v": 1`). */
+export const CONTENT_VERSION = 1;
+
+/** Longest text message in Unicode code points (docs/protocol/10 §10.2 MAX_TEXT_CHARS): even when every
+ *  character needs a six-byte JSON escape the content stays far below the 256 KiB envelope bound. */
+export const MAX_TEXT_CHARS = 16_384;
+
+/** Longest file name in code points (docs/protocol/10 §10.2): the common file-system limit of 255. */
+export const MAX_FILE_NAME_CHARS = 255;
+
+/** Longest MIME type in code points (docs/protocol/10 §10.2; RFC 6838 §4.2 allows 127 per part). */
+export const MAX_MIME_CHARS = 127;
+
+/** Most ids one delivery receipt carries (docs/protocol/10 §10.2). */
+export const MAX_RECEIPT_IDS = 100;
+
+/** Longest content JSON accepted, in bytes: the largest envelope (256 KiB, docs/protocol/09 §9.10) can
+ *  hold nothing bigger, so anything larger is not a Sotto message. */
+export const MAX_CONTENT_BYTES = 256 * 1024;
+
+// --- attachments (docs/protocol/10 §10.3) ---
+
+/** Largest uploaded attachment blob (docs/protocol/09 §9.10 MAX_ATTACHMENT_BYTES, 32 MiB). */
+export const MAX_ATTACHMENT_BLOB_BYTES = 32 * 1024 * 1024;
+
+/** Smallest padded attachment plaintext (docs/protocol/10 §10.3): small files all look alike. */
+export const ATTACHMENT_MIN_PADDED_BYTES = 4096;
+
+/** Padded sizes grow by this factor per step (docs/protocol/10 §10.3): the server learns a size to
+ *  within 5 % (Signal's attachment padding rule). */
+export const ATTACHMENT_PADDING_BASE = 1.05;
+
+// --- messaging (docs/protocol/10 §10.5) ---
+
+/** Message ids remembered per contact for de-duplication (docs/protocol/10 §10.5 MAX_SEEN_IDS). */
+export const MAX_SEEN_IDS = 10_000;
+
+/** First retry delay of a send, doubled per attempt (docs/protocol/10 §10.5). */
+export const SEND_RETRY_INITIAL_MS = 250;
+
+/** Longest delay between two send attempts (docs/protocol/10 §10.5). */
+export const SEND_RETRY_MAX_MS = 30_000;
+
+/** Attempts one `sendText`/`flushOutbox` call makes per message before it gives up and leaves the
+ *  message in the outbox: 9 attempts span about a minute of back-off, long enough for a server
+ *  restart, short enough that a command-line send does not hang for ever. */
+export const SEND_MAX_ATTEMPTS = 9;
+
+/** Most messages waiting in the outbox: each holds a whole envelope and the keystore is rewritten on
+ *  every change, so a client offline for long must not grow it without bound. */
+export const MAX_OUTBOX_MESSAGES = 1000;
+
+/** How long a self-signed sender certificate is valid (docs/protocol/06 §6.3): a week keeps a stolen
+ *  certificate short-lived without re-signing for every message. */
+export const SENDER_CERTIFICATE_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** A cached sender certificate is renewed when less than this is left, so a message that waits in a
+ *  queue for a while still opens (the recipient checks expiry when it opens the envelope). */
+export const SENDER_CERTIFICATE_RENEW_MS = 5 * 24 * 60 * 60 * 1000;
+
+/** Messages one HTTP fetch page asks for (docs/protocol/09 §9.8 allows 1..1000): also one batch that
+ *  is persisted with one keystore write. */
+export const FETCH_PAGE_LIMIT = 100;
+
+// --- prekeys (docs/protocol/09 §9.5) ---
+
+/** One-time prekeys of each kind kept on the server: the first upload and every refill tops up to this. */
+export const PREKEY_TARGET_COUNT = 100;
+
+/** Largest PrekeyUpload body (docs/protocol/09 §9.10 MAX_PREKEY_UPLOAD_BYTES, 1 MiB): bigger uploads are split. */
+export const MAX_PREKEY_UPLOAD_BYTES = 1024 * 1024;
+
+// --- transport (docs/protocol/09) ---
+
+/** First WebSocket reconnect delay, doubled per failed attempt. */
+export const RECONNECT_INITIAL_MS = 250;
+
+/** Longest WebSocket reconnect delay. */
+export const RECONNECT_MAX_MS = 30_000;
+
+/** How long the client waits for the server's `ready` frame after its `auth` frame (the server itself
+ *  closes an unauthenticated socket after 10 s, docs/protocol/09 §9.8). */
+export const WS_READY_TIMEOUT_MS = 10_000;
+
+/** Longest time one HTTP request may take before it counts as a network failure. */
+export const HTTP_TIMEOUT_MS = 30_000;
+
+/** Largest response body the client reads (an attachment, 32 MiB, plus room): bounds what a hostile
+ *  server can make the client allocate. */
+export const MAX_RESPONSE_BYTES = MAX_ATTACHMENT_BLOB_BYTES + 64 * 1024;

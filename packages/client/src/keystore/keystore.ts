@@ -10,6 +10,10 @@ export interface Keystore {
   get(name: string): Promise<Uint8Array | undefined>;
   /** Stores `bytes` under `name` (replacing any previous value), durably before resolving. */
   put(name: string, bytes: Uint8Array): Promise<void>;
+  /** Applies several writes at once, atomically and durably: each name mapped to bytes is stored,
+   *  each mapped to null is removed. Either every change is made or none (one file write for the
+   *  software back-end, so a batch of received messages costs one write, docs/protocol/10 §10.1). */
+  update(changes: ReadonlyMap<string, Uint8Array | null>): Promise<void>;
   /** Removes `name`; resolves to whether it was present. Durable before resolving. */
   delete(name: string): Promise<boolean>;
   /** Every stored name, sorted by code unit. */

@@ -249,6 +249,36 @@ class SoftwareKeystore implements Keystore {
     if (old !== undefined) wipe(old);
   }
 
+  update(changes: ReadonlyMap<string, Uint8Array | null>): Promise<void> {
+    return Promise.resolve().then(() => {
+      if (!((changes as unknown) instanceof Map)) throw new ClientError('ERR_KEYSTORE_ARGUMENT', 'expected the changes as a Map');
+      const copies = new Map<string, Uint8Array | null>();
+      for (const [name, bytes] of changes) {
+        checkName(name);
+        if (bytes !== null && !(bytes instanceof Uint8Array)) throw new ClientError('ERR_KEYSTORE_ARGUMENT', 'expected each value to be a Uint8Array or null');
+        copies.set(name, bytes === null ? null : bytes.slice());
+      }
+      return this.#serial(() => this.#update(copies));
+    });
+  }
+
+  async #update(copies: Map<string, Uint8Array | null>): Promise<void> {
+    const next = new Map(this.#entries);
+    for (const [name, v] of copies) {
+      if (v === null) next.delete(name);
+      else next.set(name, v);
+    }
+    try {
+      await writeStore(this.#dir, this.#header, this.#key, next, 'replace');
+    } catch (e) {
+      for (const v of copies.values()) if (v !== null) wipe(v);
+      throw e;
+    }
+    const old = [...copies.keys()].map((n) => this.#entries.get(n)).filter((v): v is Uint8Array => v !== undefined);
+    this.#entries = next;
+    for (const v of old) wipe(v);
+  }
+
   delete(name: string): Promise<boolean> {
     return Promise.resolve().then(() => {
       checkName(name);
@@ -611,6 +641,18 @@ function toHex(b: Uint8Array): string {
 
 function errno(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+}
+
+/** Removes the keystore file of `dir` (nothing else in the directory). For the account creation that
+ *  made the keystore moments before and then learned that the username cannot be registered. */
+export async function removeSoftwareKeystore(dir: string): Promise<void> {
+  try {
+    await unlink(join(dir, KEYSTORE_FILE));
+    await syncDir(dir);
+  } catch (e) {
+    if (errno(e) === 'ENOENT') return;
+    throw new ClientError('ERR_KEYSTORE_IO', 'could not remove the keystore file', { cause: e });
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
