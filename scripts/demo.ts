@@ -1,4 +1,5 @@
-// `npm start` until the server exists: a real, local demonstration of the protocol core.
+// A real, local demonstration of the protocol core (`node --import tsx scripts/demo.ts`; `npm start` ran
+// it until the server existed).
 // Alice and Bob live in one process; "the server" is a byte array passed between them, exactly what
 // a relay would see. Nothing here is mocked: real keys, real PQXDH, real ratchet, real envelopes.
 import { randomFillSync } from 'node:crypto';

@@ -13,13 +13,17 @@ const packages = [
   { section: '@sotto/protocol', file: 'packages/protocol/src/errors.ts', union: 'ProtocolErrorCode' },
   { section: '@sotto/escrow', file: 'packages/escrow/src/errors.ts', union: 'EscrowErrorCode' },
   { section: '@sotto/store', file: 'packages/store/src/errors.ts', union: 'StoreErrorCode' },
+  { section: '@sotto/server', file: 'packages/server/src/errors.ts', union: 'ServerErrorCode' },
   { section: '@sotto/client', file: 'packages/client/src/errors.ts', union: 'ClientErrorCode' },
+  { section: '@sotto/cli', file: 'packages/cli/src/errors.ts', union: 'CliErrorCode' },
+  { section: '@sotto/attacks', file: 'packages/attacks/src/errors.ts', union: 'AttacksErrorCode' },
 ] as const;
 
 /** The table rows of the `## <section>` part of docs/errors.md. */
 function documentedIn(section: string): Set<string> {
-  const start = doc.indexOf(`## ${section}`);
-  assert.ok(start >= 0, `docs/errors.md has a section "## ${section}"`);
+  // "## @sotto/cli (" — the parenthesis keeps @sotto/cli from matching "## @sotto/client".
+  const start = doc.indexOf(`## ${section} (`);
+  assert.ok(start >= 0, `docs/errors.md has a section "## ${section} (...)"`);
   const next = doc.indexOf('\n## ', start + 3);
   const body = doc.slice(start, next < 0 ? undefined : next);
   return new Set([...body.matchAll(/^\| `(ERR_[A-Z0-9_]+)` \|/gm)].map((m) => m[1] ?? ''));

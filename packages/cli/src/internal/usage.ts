@@ -1,0 +1,80 @@
+// Help texts: `sotto --help`, `sotto help <command>` and `sotto <command> --help`. The usage lines are
+// issue 3's, word for word; the parser (args.ts) accepts exactly these.
+import type { CommandName } from './args.ts';
+import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SERVER_URL } from './args.ts';
+import { MAX_WAIT_SECONDS } from '../limits.ts';
+
+const GLOBALS = `Global options (before or after the command):
+  --home DIR     the account's keystore directory (default: $SOTTO_HOME, else ~/.sotto)
+  --server URL   the server (default: $SOTTO_SERVER, else the one registered with; ${DEFAULT_SERVER_URL} for register)
+  -h, --help     show help
+
+The passphrase that unlocks the keystore comes from $SOTTO_PASSPHRASE, else it is asked for
+(without echo) when a terminal is attached.`;
+
+const HELP: Readonly<Record<Exclude<CommandName, 'help'>, string>> = {
+  serve: `Usage: sotto serve [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--data DIR] [--database URL]
+
+Runs the Sotto server: an untrusted relay and prekey directory. Prints "sotto: listening on <url>"
+once it accepts connections; stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
+  --host HOST      address to listen on (default ${DEFAULT_HOST})
+  --port N         port to listen on; 0 picks a free one (default ${DEFAULT_PORT})
+  --data DIR       directory of the embedded SQLite database, created if missing (default ./${DEFAULT_DATA_DIR})
+  --database URL   use PostgreSQL instead (postgres://user@host/db)`,
+  register: `Usage: sotto [--home DIR] [--server URL] register <username>
+
+Creates an account on the server: generates your identity key and prekeys, registers the
+username (3 to 32 characters a-z, 0-9 and _, starting with a letter) and stores everything in a
+new keystore in --home, encrypted under your passphrase.`,
+  send: `Usage: sotto [--home DIR] send <username> <text>
+
+Sends an end-to-end encrypted message. Quote text with spaces; put -- before text that starts
+with "-". Refused while the contact's key has changed, verified before or not, until you verify
+the new key ('sotto verify') or accept it ('sotto trust').`,
+  'send-file': `Usage: sotto [--home DIR] send-file <username> <path>
+
+Encrypts the file on this machine, uploads the encrypted blob and sends its key in a message.`,
+  receive: `Usage: sotto [--home DIR] receive [--wait <seconds>] [--json] [--save-dir DIR]
+
+Fetches the messages waiting on the server, then (with --wait) keeps listening until nothing new
+arrived for that many seconds (at most ${MAX_WAIT_SECONDS}) or Ctrl-C.
+  --wait S        keep listening while messages arrive, stop after S idle seconds (default 0)
+  --json          one JSON object per line: kind, from, id, sentAt, text or file, senderState
+  --save-dir DIR  where received files are saved (default: <home>/files); never overwrites`,
+  contacts: `Usage: sotto [--home DIR] contacts [--json]
+
+Lists your contacts with their trust state: unverified (first use), verified (and how), or
+changed (the server showed a different key: check before you trust it again).
+  --json   one JSON array`,
+  'safety-number': `Usage: sotto [--home DIR] safety-number <username>
+
+Shows the 60-digit safety number of you and the contact, and the same as a QR code. Compare it
+with the contact's screen in person or on a call; if it matches, run 'sotto verify'.`,
+  verify: `Usage: sotto [--home DIR] verify <username> <safety-number>
+
+Marks the contact verified when the 60 digits (spaces allowed) equal the safety number of the
+contact's current key.`,
+  trust: `Usage: sotto [--home DIR] trust <username> --accept-new-key
+
+Accepts a contact's changed key without verifying it: the contact becomes unverified with the
+new key, and sending is allowed again. Verify it with 'sotto safety-number' when you can.`,
+};
+
+export function helpText(topic: CommandName | undefined): string {
+  if (topic !== undefined && topic !== 'help') return `${HELP[topic]}\n\n${GLOBALS}`;
+  return `Sotto: end-to-end encrypted messaging.
+
+Usage:
+  sotto serve [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--data DIR] [--database URL]
+  sotto [--home DIR] [--server URL] register <username>
+  sotto [--home DIR] send <username> <text>
+  sotto [--home DIR] send-file <username> <path>
+  sotto [--home DIR] receive [--wait <seconds>] [--json] [--save-dir DIR]
+  sotto [--home DIR] contacts [--json]
+  sotto [--home DIR] safety-number <username>
+  sotto [--home DIR] verify <username> <safety-number>
+  sotto [--home DIR] trust <username> --accept-new-key
+  sotto help <command>
+
+${GLOBALS}`;
+}

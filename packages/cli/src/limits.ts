@@ -1,0 +1,20 @@
+// Resource bounds of the sotto command, each with a one-line why (STYLE.md §3).
+
+/** Longest `receive --wait`, in seconds (one day): a longer wait is a daemon, not a command. */
+export const MAX_WAIT_SECONDS = 86_400;
+
+/** Largest file `send-file` reads (32 MiB, the server's MAX_ATTACHMENT_BYTES, docs/protocol/09 §9.10):
+ *  the whole file is held in memory to be encrypted, and anything larger could not be uploaded. */
+export const MAX_SEND_FILE_BYTES = 32 * 1024 * 1024;
+
+/** Longest passphrase typed at the prompt, in characters: far beyond a human passphrase, and the
+ *  keystore refuses more than 1024 UTF-8 bytes anyway (client limits.MAX_PASSPHRASE_BYTES). */
+export const MAX_PASSPHRASE_CHARS = 1024;
+
+/** Longest file name `receive` writes, in UTF-8 bytes: below the 255-byte NAME_MAX of common file
+ *  systems, leaving room for the "-N" suffix that avoids overwriting an existing file. */
+export const MAX_SAVED_NAME_BYTES = 200;
+
+/** Most "-N" suffixes tried before giving up on a free file name: beyond this the directory is full
+ *  of copies (or an attacker is racing us) and the user should choose another --save-dir. */
+export const MAX_NAME_SUFFIX = 9_999;
