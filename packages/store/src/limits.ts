@@ -30,3 +30,7 @@ export const MAX_ACK_IDS = MAX_FETCH_LIMIT;
 /** Most one-time prekeys one addOneTimePrekeys call takes: the protocol allows 100 per upload
  *  (limits.MAX_PREKEYS_PER_UPLOAD); 1000 leaves room without making one transaction unbounded. */
 export const MAX_PREKEYS_PER_CALL = 1000;
+
+/** Most enqueue/ack calls the SQLite store applies in one group-commit transaction: amortises the
+ *  fsync over a burst while keeping one transaction (and the event-loop stall it causes) bounded. */
+export const MAX_GROUP_COMMIT_CALLS = 1000;

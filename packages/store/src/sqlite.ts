@@ -23,9 +23,22 @@
 //
 // better-sqlite3 is synchronous: each call blocks the event loop for its statement (microseconds;
 // an fsync for writes). That is the embedded default's trade; PostgreSQL is the scale-out back-end.
+//
+// Group commit (enqueue and ack only, the per-message hot path): a call is checked at once, then
+// queued; the queue is applied at the next setImmediate, so every call that arrived in the same
+// event-loop turn (and every call that arrived while the previous commit's fsync blocked the loop)
+// shares one BEGIN IMMEDIATE … COMMIT, i.e. one fsync. Each call runs in its own SAVEPOINT, so one
+// failing call (an unknown device) is rolled back alone and the others commit; each promise settles
+// only after the COMMIT returned, so "durable before resolve" holds per call. Calls are applied in
+// arrival order (seq order = arrival order; a duplicate id later in the same batch finds the row the
+// earlier call inserted). Any other write first applies the pending queue, so writes take effect in
+// the order they were made. Reads do not wait for it: a read sees what has committed, and a queued
+// call has not happened yet (its promise is unsettled), so reads stay consistent without breaking
+// up the batch that the server's per-request reads would otherwise split.
 
 import Database from 'better-sqlite3';
 import { StoreError } from './errors.ts';
+import { MAX_GROUP_COMMIT_CALLS } from './limits.ts';
 import {
   checkAckIds,
   checkAttachmentId,
@@ -125,6 +138,14 @@ function prepareAll(db: Database.Database) {
 
 type Statements = ReturnType<typeof prepareAll>;
 
+/** One enqueue or ack waiting for the next group commit. */
+interface PendingWrite {
+  /** Runs inside the batch's transaction, in its own savepoint. */
+  readonly apply: () => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (e: StoreError) => void;
+}
+
 /** Wraps anything that is not already a StoreError (the driver's errors: busy, I/O, not a database). */
 function toStoreError(e: unknown): StoreError {
   if (e instanceof StoreError) return e;
@@ -138,6 +159,10 @@ export class SqliteStore implements Store {
   readonly #s: Statements;
   /** Runs a function in a transaction; `.immediate` / `.deferred` pick BEGIN IMMEDIATE / BEGIN. */
   readonly #tx: Database.Transaction<(body: () => unknown) => unknown>;
+  /** Group commit: the enqueue/ack calls waiting for the next commit, in arrival order. */
+  #pending: PendingWrite[] = [];
+  #flushScheduled = false;
+  #groupCommits = 0;
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -155,8 +180,79 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** A group-committed write: `check` runs now (argument errors reject at once, as before);
+   *  `apply` runs at the next flush inside the batch's transaction. */
+  #batched<T>(check: () => void, apply: () => T): Promise<T> {
+    try {
+      if (this.#db === null) throw new StoreError('ERR_STORE_CLOSED', 'the store was closed');
+      check();
+    } catch (e) {
+      return Promise.reject(toStoreError(e));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ apply, resolve: resolve as (value: unknown) => void, reject });
+      if (this.#pending.length >= MAX_GROUP_COMMIT_CALLS) {
+        this.#flush();
+      } else if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => {
+          this.#flushScheduled = false;
+          this.#flush();
+        });
+      }
+    });
+  }
+
+  /** Applies every pending enqueue/ack in one transaction (one fsync), then settles their promises. */
+  #flush(): void {
+    const batch = this.#pending;
+    if (batch.length === 0) return;
+    this.#pending = [];
+    const db = this.#db;
+    if (db === null) {
+      for (const w of batch) w.reject(new StoreError('ERR_STORE_CLOSED', 'the store was closed'));
+      return;
+    }
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: StoreError })[] = [];
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        for (const w of batch) {
+          db.exec('SAVEPOINT group_call');
+          try {
+            const value = w.apply();
+            db.exec('RELEASE group_call');
+            outcomes.push({ ok: true, value });
+          } catch (e) {
+            // This call alone is undone; the transaction and the other calls go on.
+            db.exec('ROLLBACK TO group_call');
+            db.exec('RELEASE group_call');
+            outcomes.push({ ok: false, error: toStoreError(e) });
+          }
+        }
+        db.exec('COMMIT');
+        this.#groupCommits++;
+      } catch (e) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw e;
+      }
+    } catch (e) {
+      // BEGIN, a savepoint or COMMIT failed: nothing of the batch is durable, so every call fails.
+      const error = toStoreError(e);
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const o = outcomes[i];
+      if (o === undefined) w.reject(new StoreError('ERR_STORE_BACKEND', 'the group commit lost a call'));
+      else if (o.ok) w.resolve(o.value);
+      else w.reject(o.error);
+    });
+  }
+
   /** A write transaction (BEGIN IMMEDIATE: holds the write lock from its first statement). */
   #write<T>(body: () => T): T {
+    this.#flush(); // pending enqueue/ack calls were made first: they commit first
     return this.#tx.immediate(body) as T;
   }
 
@@ -179,6 +275,12 @@ export class SqliteStore implements Store {
       foreignKeys: db.pragma('foreign_keys', { simple: true }),
       secureDelete: db.pragma('secure_delete', { simple: true }),
     };
+  }
+
+  /** How many group-commit transactions have committed on this connection (for the tests that
+   *  check a burst of enqueue/ack calls shares one commit). */
+  groupCommits(): number {
+    return this.#groupCommits;
   }
 
   // --- accounts and devices ---
@@ -345,17 +447,19 @@ export class SqliteStore implements Store {
   // --- message queues ---
 
   enqueue(recipient: DeviceAddress, m: NewMessage): Promise<EnqueueResult> {
-    return this.#run(() => {
-      checkDevice(recipient);
-      checkNewMessage(m);
-      return this.#write(() => {
+    return this.#batched(
+      () => {
+        checkDevice(recipient);
+        checkNewMessage(m);
+      },
+      (): EnqueueResult => {
         this.#requireDevice(recipient);
         const existing = this.#s.findMessage.get(recipient.username, recipient.deviceId, m.id) as { seq: number } | undefined;
         if (existing !== undefined) return { seq: existing.seq, duplicate: true };
         const row = this.#s.insertMessage.get(recipient.username, recipient.deviceId, m.id, m.envelope, m.receivedAt, m.expiresAt) as { seq: number };
         return { seq: row.seq, duplicate: false };
-      });
-    });
+      },
+    );
   }
 
   fetch(recipient: DeviceAddress, options: FetchOptions): Promise<readonly QueuedMessage[]> {
@@ -371,15 +475,17 @@ export class SqliteStore implements Store {
   }
 
   ack(recipient: DeviceAddress, ids: readonly Uint8Array[]): Promise<number> {
-    return this.#run(() => {
-      checkDevice(recipient);
-      checkAckIds(ids);
-      return this.#write(() => {
+    return this.#batched(
+      () => {
+        checkDevice(recipient);
+        checkAckIds(ids);
+      },
+      (): number => {
         let deleted = 0;
         for (const id of ids) deleted += this.#s.deleteMessage.run(recipient.username, recipient.deviceId, id).changes;
         return deleted;
-      });
-    });
+      },
+    );
   }
 
   expireMessages(now: number): Promise<number> {
@@ -418,6 +524,12 @@ export class SqliteStore implements Store {
 
   close(): Promise<void> {
     const db = this.#db;
+    try {
+      // Calls made before close() still commit (or fail) as if they had run alone.
+      this.#flush();
+    } catch {
+      // #flush settles every call itself; nothing here stops the close.
+    }
     this.#db = null;
     try {
       db?.close();

@@ -194,10 +194,11 @@ test('sqlite: secure delete: an acknowledged envelope is not left in the file', 
   assert.equal(readFileSync(path).includes(Buffer.from(marker)), false);
 });
 
-test('sqlite: killed with SIGKILL after writes resolved, the reopened file has every write', async () => {
+for (const mode of ['sequential', 'concurrent'] as const)
+test(`sqlite: killed with SIGKILL after writes resolved (${mode} enqueues), the reopened file has every write`, async () => {
   const path = freshPath();
   const COUNT = 200;
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('fixtures/crash-writer.ts', import.meta.url)), path, String(COUNT)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('fixtures/crash-writer.ts', import.meta.url)), path, String(COUNT), mode], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -276,4 +277,83 @@ test('sqlite: two connections to one file see each other and never take the same
   assert.equal(bundles.filter((b) => b.kemPrekeyIsLastResort).length, WORKERS * CALLS - K);
   assert.deepEqual(await setup.countOneTimePrekeys(ALICE), { x25519: 0, kem: 0 });
   await setup.close();
+});
+
+test('sqlite: group commit: 200 concurrent enqueues, duplicates, acks and an unknown device share one commit, each with its own result', async () => {
+  const store = await openSqliteStore(freshPath());
+  assert.ok(store instanceof SqliteStore);
+  await store.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
+  await store.createAccount({ username: 'bob', identityKey: identityKey(2), accessKeyHash: accessKeyHash(2), createdAt: 1, firstDeviceId: 1 });
+  const BOB = { username: 'bob', deviceId: 1 };
+  const N = 200;
+  const commitsBefore = store.groupCommits();
+  // All issued in one event-loop turn, in this order.
+  const fresh = Array.from({ length: N }, (_, n) => store.enqueue(ALICE, message(n)));
+  const dupSame = store.enqueue(ALICE, message(7)); // duplicate within the batch
+  const dupOther = store.enqueue(ALICE, { ...message(9), envelope: new Uint8Array([0xee]) }); // first envelope stands
+  const unknown = store.enqueue({ username: 'nobody', deviceId: 1 }, message(N + 1));
+  const unknownDevice = store.enqueue({ username: 'alice', deviceId: 9 }, message(N + 2));
+  const toBob = store.enqueue(BOB, message(3)); // same id, other device: not a duplicate
+  const ackAlice = store.ack(ALICE, [id16(11), id16(12), id16(N + 50)]);
+  const ackBobWrongDevice = store.ack(BOB, [id16(13)]); // alice's message: bob cannot delete it
+  const again = store.enqueue(ALICE, message(11)); // acked earlier in the batch: a new message
+  const after = store.enqueue(ALICE, message(N));
+
+  const results = await Promise.all(fresh);
+  await rejectsWith(unknown, 'ERR_STORE_NOT_FOUND', 'unknown account');
+  await rejectsWith(unknownDevice, 'ERR_STORE_NOT_FOUND', 'unknown device');
+  assert.equal(store.groupCommits(), commitsBefore + 1, 'the whole burst is one commit');
+
+  results.forEach((r, n) => {
+    assert.equal(r.duplicate, false);
+    if (n > 0) assert.equal(r.seq, (results[n - 1]?.seq ?? 0) + 1, 'seq order = arrival order');
+  });
+  const seqOf = (n: number): number => results[n]?.seq ?? -1;
+  assert.deepEqual(await dupSame, { seq: seqOf(7), duplicate: true });
+  assert.deepEqual(await dupOther, { seq: seqOf(9), duplicate: true });
+  const bob = await toBob;
+  assert.equal(bob.duplicate, false);
+  assert.equal(await ackAlice, 2);
+  assert.equal(await ackBobWrongDevice, 0);
+  const againR = await again;
+  const afterR = await after;
+  assert.equal(againR.duplicate, false);
+  assert.ok(againR.seq > bob.seq && afterR.seq === againR.seq + 1, 'later calls in the batch get later seqs');
+
+  const queue = await store.fetch(ALICE, { after: 0, limit: 1000 });
+  const expected = [...Array.from({ length: N }, (_, n) => n).filter((n) => n !== 11 && n !== 12), 11, N];
+  assert.deepEqual(
+    queue.map((m) => m.id),
+    expected.map(id16),
+  );
+  assert.deepEqual(queue.find((m) => m.seq === seqOf(9))?.envelope, message(9).envelope);
+  assert.deepEqual((await store.fetch(BOB, { after: 0, limit: 10 })).map((m) => m.id), [id16(3)]);
+  await store.close();
+});
+
+test('sqlite: group commit: calls made before close() still commit; calls after it reject', async () => {
+  const path = freshPath();
+  const store = await openSqliteStore(path);
+  await store.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
+  const pending = [store.enqueue(ALICE, message(1)), store.enqueue(ALICE, message(2))];
+  await store.close();
+  assert.deepEqual((await Promise.all(pending)).map((r) => r.duplicate), [false, false]);
+  await rejectsWith(store.enqueue(ALICE, message(3)), 'ERR_STORE_CLOSED', 'enqueue after close');
+  const reopened = await openSqliteStore(path);
+  assert.deepEqual((await reopened.fetch(ALICE, { after: 0, limit: 10 })).map((m) => m.id), [id16(1), id16(2)]);
+  await reopened.close();
+});
+
+test('sqlite: group commit: a write made after un-awaited enqueues commits after them; reads see only committed calls', async () => {
+  const store = await openSqliteStore(freshPath());
+  await store.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
+  const enq = store.enqueue(ALICE, message(1));
+  const before = await store.fetch(ALICE, { after: 0, limit: 10 }); // the enqueue has not resolved yet
+  assert.deepEqual(before, []);
+  const enq2 = store.enqueue({ username: 'alice', deviceId: 2 }, message(2));
+  await store.addDevice({ username: 'alice', deviceId: 2 }, 5); // a write: the queued calls go first
+  await rejectsWith(enq2, 'ERR_STORE_NOT_FOUND', 'enqueued before the device existed');
+  assert.equal((await enq).duplicate, false);
+  assert.deepEqual((await store.fetch(ALICE, { after: 0, limit: 10 })).map((m) => m.id), [id16(1)]);
+  await store.close();
 });
