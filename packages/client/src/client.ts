@@ -28,6 +28,7 @@ import {
   sessionEncrypt,
   sottoSafetyNumber,
   verifyPrekeyBundle,
+  type AccountResponse,
   type CryptoProvider,
   type MessageFrame,
   type Rng,
@@ -37,11 +38,10 @@ import {
 } from '@sotto/protocol';
 import { decryptAttachment, encryptAttachment } from './attachments/attachment.ts';
 import { checkFileName, checkMime, checkText, encodeContent, type ContentBody } from './content/content.ts';
-import { ClientError, isClientError } from './errors.ts';
+import { ClientError, isClientError, type ServerErrorInfo } from './errors.ts';
 import { bytesEqual, constantTimeEqual, toHex, utf8 } from './internal/bytes.ts';
 import { Mutex } from './internal/mutex.ts';
-import type { Keystore } from './keystore/keystore.ts';
-import { createSoftwareKeystore, openSoftwareKeystore, removeSoftwareKeystore, type Argon2idParams } from './keystore/software.ts';
+import type { Keystore, KeystoreOpener } from './keystore/keystore.ts';
 import {
   FETCH_PAGE_LIMIT,
   MAX_OUTBOX_MESSAGES,
@@ -75,21 +75,21 @@ import {
 } from './trust/trust-store.ts';
 
 export interface ClientOptions {
-  /** Directory of the device keystore (software back-end). */
-  readonly home: string;
+  /** Where the device keystore lives: `softwareKeystore(dir)` from @sotto/client/node, or
+   *  `browserKeystore(name)` from @sotto/client/browser. */
+  readonly keystore: KeystoreOpener;
   readonly passphrase: string;
   /** Required by createAccount; stored in the keystore; openClient may override it. */
   readonly serverUrl?: string;
   /** Default: @sotto/crypto's fastProvider. */
   readonly crypto?: CryptoProvider;
-  /** Default: the platform's WebSocket, or the `ws` package in Node. */
+  /** Default: the platform's global WebSocket (browsers, Node >= 22). On Node 20 pass `nodeWebSocket`
+   *  from @sotto/client/node (the `ws` package); without either, live receiving fails with ERR_ARGUMENT. */
   readonly webSocket?: WebSocketFactory;
   /** Default: the platform's fetch. Tests inject network faults here. */
   readonly fetch?: FetchLike;
   /** Default: Date.now. */
   readonly now?: () => number;
-  /** TESTS ONLY: passed through to the software keystore (weak Argon2id parameters). */
-  readonly testOnlyWeakKdf?: Argon2idParams;
 }
 
 export interface SottoClient {
@@ -145,6 +145,10 @@ interface Environment {
 }
 
 function environment(opts: ClientOptions): Environment {
+  const ks = (opts as { keystore?: Partial<KeystoreOpener> }).keystore;
+  if (typeof ks?.create !== 'function' || typeof ks.open !== 'function' || typeof ks.remove !== 'function') {
+    throw new ClientError('ERR_ARGUMENT', 'keystore: expected a KeystoreOpener (softwareKeystore(dir) on Node, browserKeystore(name) in browsers)');
+  }
   const platformFetch = (globalThis as { fetch?: unknown }).fetch;
   const fetch = opts.fetch ?? (typeof platformFetch === 'function' ? (platformFetch.bind(globalThis) as FetchLike) : undefined);
   if (fetch === undefined) throw new ClientError('ERR_ARGUMENT', 'expected a fetch implementation (none on this platform)');
@@ -157,11 +161,12 @@ function environment(opts: ClientOptions): Environment {
   };
 }
 
-async function platformWebSocket(): Promise<WebSocketFactory> {
+/** The platform's own WebSocket. The SDK imports no WebSocket library, so a browser bundle pulls in
+ *  nothing Node-only; Node 20 callers inject `nodeWebSocket` (@sotto/client/node). */
+function platformWebSocket(): WebSocketFactory {
   const G = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
   if (typeof G === 'function') return (url) => new G(url);
-  const { WebSocket } = await import('ws');
-  return (url) => new WebSocket(url) as unknown as WebSocketLike;
+  throw new ClientError('ERR_ARGUMENT', 'expected a WebSocket implementation: this platform has none; pass `webSocket` (on Node 20: nodeWebSocket from @sotto/client/node)');
 }
 
 function foldOrThrow(username: string): string {
@@ -173,7 +178,7 @@ function foldOrThrow(username: string): string {
 }
 
 /**
- * Generates the identity, profile key and prekeys, persists them in a NEW keystore at `home`,
+ * Generates the identity, profile key and prekeys, persists them in a NEW keystore (`opts.keystore`),
  * registers (POST /v1/accounts), authenticates and uploads the prekeys (PUT /v1/keys). When the name
  * is taken or refused, the new keystore is removed again; on any other failure it is kept and
  * `openClient` finishes the registration on first use.
@@ -182,7 +187,7 @@ export async function createAccount(opts: ClientOptions & { username: string; se
   const env = environment(opts);
   const username = foldOrThrow(opts.username);
   const serverUrl = normalizeServerUrl(opts.serverUrl);
-  const ks = await createSoftwareKeystore(opts.home, opts.passphrase, opts.testOnlyWeakKdf === undefined ? {} : { testOnlyWeakKdf: opts.testOnlyWeakKdf });
+  const ks = await opts.keystore.create(opts.passphrase);
   let client: Client;
   try {
     const identity = await IdentityKeyPair.generate(env.crypto, env.rng);
@@ -209,14 +214,14 @@ export async function createAccount(opts: ClientOptions & { username: string; se
     client = new Client(ks, env, identity, state, serverUrl);
   } catch (e) {
     await ks.close();
-    await removeSoftwareKeystore(opts.home);
+    await opts.keystore.remove();
     throw e;
   }
   try {
     await client.ensureRegistered();
   } catch (e) {
     await client.close();
-    if (isClientError(e, 'ERR_USERNAME_TAKEN') || isClientError(e, 'ERR_USERNAME_INVALID')) await removeSoftwareKeystore(opts.home);
+    if (isClientError(e, 'ERR_USERNAME_TAKEN') || isClientError(e, 'ERR_USERNAME_INVALID')) await opts.keystore.remove();
     throw e;
   }
   return client;
@@ -225,7 +230,7 @@ export async function createAccount(opts: ClientOptions & { username: string; se
 /** Opens an existing keystore. No network traffic until the first operation that needs the server. */
 export async function openClient(opts: ClientOptions): Promise<SottoClient> {
   const env = environment(opts);
-  const ks = await openSoftwareKeystore(opts.home, opts.passphrase, opts.testOnlyWeakKdf === undefined ? {} : { testOnlyAllowWeakKdf: true });
+  const ks = await opts.keystore.open(opts.passphrase);
   try {
     const state = await loadState(ks);
     const identity = await IdentityKeyPair.fromSeed(env.crypto, state.account.identitySeed);
@@ -252,6 +257,8 @@ class Client implements SottoClient {
   readonly #api: ApiClient;
   readonly #lock = new Mutex();
   readonly #closing = new AbortController();
+  /** Retry back-offs in progress; close() wakes them all (see #sleep). */
+  readonly #sleepers = new Set<() => void>();
   readonly #listeners = new Set<() => Promise<void>>();
   #state: ClientState;
   #certificate: SenderCertificate | undefined;
@@ -313,20 +320,21 @@ class Client implements SottoClient {
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const signal = this.#closing.signal;
-      if (signal.aborted) {
+      if (this.#closing.signal.aborted) {
         reject(new ClientError('ERR_CLIENT_CLOSED', 'the client was closed'));
         return;
       }
-      const onAbort = (): void => {
+      // One abort listener for all sleepers (not one each): a burst of retries would otherwise pile
+      // dozens of listeners on the signal, which Node reports as a possible leak.
+      const wake = (): void => {
         clearTimeout(timer);
         reject(new ClientError('ERR_CLIENT_CLOSED', 'the client was closed'));
       };
       const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
+        this.#sleepers.delete(wake);
         resolve();
       }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
+      this.#sleepers.add(wake);
     });
   }
 
@@ -455,7 +463,7 @@ class Client implements SottoClient {
    */
   async #send(username: string, makeBody: () => Promise<ContentBody>, kind: OutboxItem['kind'], attempts: number): Promise<SentMessage> {
     await this.ensureRegistered();
-    const entry = await this.#api.account(username);
+    const entry = await this.#lookup(username);
     const deviceId = entry.devices[0];
     if (deviceId === undefined) throw new ClientError('ERR_NOT_FOUND', 'the account has no device');
     const key = await this.#observe(username, entry.identityKey);
@@ -520,6 +528,20 @@ class Client implements SottoClient {
     });
   }
 
+  /** §9.6: with the contact's access key when its profile key is known, so a lookup right before a
+   *  sealed send does not name the sender; else — or when that key is refused — with the bearer token. */
+  async #lookup(username: string): Promise<AccountResponse> {
+    const profileKey = this.#state.profiles.get(username);
+    if (profileKey !== undefined) {
+      try {
+        return await this.#api.account(username, accessKeyFromProfileKey(this.#env.crypto, profileKey));
+      } catch (e) {
+        if (!(isClientError(e, 'ERR_SERVER') && e.status === 401)) throw e;
+      }
+    }
+    return this.#api.account(username);
+  }
+
   /** §9.5: with the contact's access key when its profile key is known (the server then does not
    *  learn who fetches), else — or when that key is refused — with the bearer token. */
   async #fetchBundle(username: string, deviceId: number): Promise<Uint8Array> {
@@ -574,7 +596,28 @@ class Client implements SottoClient {
    * (docs/protocol/09 §9.7). A permanent refusal (404, 400, 413) drops the item; after `attempts`
    * retryable failures it stays in the outbox for flushOutbox.
    */
+  /** Delivers an outbox item with retries. An error while the item is still in the outbox (retries
+   *  exhausted, or the client closed during a back-off) carries `queuedId`, so that the caller waits
+   *  for flushOutbox instead of sending a copy. */
   async #deliver(item: OutboxItem, attempts: number): Promise<{ duplicate: boolean }> {
+    try {
+      return await this.#deliverWithRetries(item, attempts);
+    } catch (e) {
+      if (!this.#state.outbox.some((i) => bytesEqual(i.id, item.id))) throw e;
+      const server: { server?: ServerErrorInfo } =
+        e instanceof ClientError && e.status !== undefined && e.serverCode !== undefined
+          ? { server: { status: e.status, serverCode: e.serverCode, ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }) } }
+          : {};
+      const code = e instanceof ClientError ? e.code : 'ERR_NETWORK';
+      throw new ClientError(code, `not delivered yet (${code === 'ERR_CLIENT_CLOSED' ? 'the client was closed' : `gave up after ${attempts} attempts`}); the message stays in the outbox and flushOutbox delivers it later`, {
+        cause: e,
+        queuedId: encodeBase64url(item.id),
+        ...server,
+      });
+    }
+  }
+
+  async #deliverWithRetries(item: OutboxItem, attempts: number): Promise<{ duplicate: boolean }> {
     let last: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) {
@@ -677,7 +720,7 @@ class Client implements SottoClient {
         rng: this.#env.rng,
         identity: this.#identity,
         now: this.#env.now(),
-        lookup: (username) => this.#api.account(username),
+        lookup: (username) => this.#lookup(username),
       });
       return { state: result.state, result };
     });
@@ -792,9 +835,11 @@ class Client implements SottoClient {
     socket.close();
   }
 
-  async #socketFactory(): Promise<WebSocketFactory> {
-    this.#webSocket ??= await platformWebSocket();
-    return this.#webSocket;
+  #socketFactory(): Promise<WebSocketFactory> {
+    return Promise.resolve().then(() => {
+      this.#webSocket ??= platformWebSocket();
+      return this.#webSocket;
+    });
   }
 
   listen(onMessage: (m: ReceivedMessage) => void | Promise<void>, onError?: (e: unknown) => void): () => Promise<void> {
@@ -938,7 +983,7 @@ class Client implements SottoClient {
     const known = this.#state.trust.get(username);
     if (known !== undefined) return known;
     await this.ensureRegistered();
-    const entry = await this.#api.account(username);
+    const entry = await this.#lookup(username);
     return this.#transact((s) => {
       const o = observeIdentityKey(s.trust, username, entry.identityKey, this.#env.now());
       return { state: { ...s, trust: o.store }, result: o.contact };
@@ -1012,6 +1057,8 @@ class Client implements SottoClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closing.abort();
+    for (const wake of this.#sleepers) wake();
+    this.#sleepers.clear();
     for (const stop of [...this.#listeners]) await stop();
     await this.#lock.idle();
     this.#closed = true;

@@ -14,6 +14,10 @@ export type ClientErrorCode =
   | 'ERR_KEYSTORE_CLOSED'
   | 'ERR_KEYSTORE_ARGUMENT'
   | 'ERR_KEYSTORE_IO'
+  // the browser keystore (src/keystore/browser.ts, docs/protocol/10 §10.6)
+  | 'ERR_KEYSTORE_DEVICE_KEY_MISSING'
+  | 'ERR_KEYSTORE_IN_USE'
+  | 'ERR_KEYSTORE_UNSUPPORTED'
   // caller errors and local state
   | 'ERR_ARGUMENT'
   | 'ERR_STATE_CORRUPT'
@@ -58,14 +62,18 @@ export class ClientError extends Error {
   readonly serverCode: string | undefined;
   readonly retryAfterMs: number | undefined;
   readonly wasVerified: boolean | undefined;
+  /** Set when a send gave up but its message stays in the outbox under this id (base64url): it is
+   *  delivered by flushOutbox later, so the caller must not send it again (that would be a copy). */
+  readonly queuedId: string | undefined;
 
-  constructor(code: ClientErrorCode, message: string, options?: { cause?: unknown; server?: ServerErrorInfo; wasVerified?: boolean }) {
+  constructor(code: ClientErrorCode, message: string, options?: { cause?: unknown; server?: ServerErrorInfo; wasVerified?: boolean; queuedId?: string }) {
     super(`${code}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = options?.server?.status;
     this.serverCode = options?.server?.serverCode;
     this.retryAfterMs = options?.server?.retryAfterMs;
     this.wasVerified = options?.wasVerified;
+    this.queuedId = options?.queuedId;
   }
 }
 

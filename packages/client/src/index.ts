@@ -1,4 +1,7 @@
-// Public API of @sotto/client (STYLE.md §7): an explicit export list, nothing else.
+// Public API of @sotto/client (STYLE.md §7): an explicit export list, nothing else. This entry is
+// platform-neutral (browsers and Node): nothing under it imports node: modules or `ws`. The Node-only
+// pieces are in @sotto/client/node (src/node.ts), the browser keystore in @sotto/client/browser
+// (src/browser.ts).
 
 // The SDK facade (the contract the CLI and the web client code against).
 export { createAccount, openClient } from './client.ts';
@@ -31,14 +34,8 @@ export { encodeTrustStore, decodeTrustStore } from './trust/trust-codec.ts';
 export { backoffDelay } from './messaging/backoff.ts';
 export { splitPrekeyUpload } from './messaging/prekeys.ts';
 
-// The device keystore.
-export type { Keystore } from './keystore/keystore.ts';
-export {
-  createSoftwareKeystore,
-  openSoftwareKeystore,
-  KEYSTORE_FILE,
-  KEYSTORE_VERSION,
-  PRODUCTION_ARGON2ID,
-  MIN_ARGON2ID,
-} from './keystore/software.ts';
-export type { Argon2idParams, CreateSoftwareKeystoreOptions, OpenSoftwareKeystoreOptions } from './keystore/software.ts';
+// The device keystore: the interface, how createAccount / openClient reach one, and the passphrase
+// KDF parameters every back-end shares.
+export type { Keystore, KeystoreOpener } from './keystore/keystore.ts';
+export { PRODUCTION_ARGON2ID, MIN_ARGON2ID } from './keystore/kdf.ts';
+export type { Argon2idParams } from './keystore/kdf.ts';

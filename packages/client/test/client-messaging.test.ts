@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { ClientError, createAccount, KEYSTORE_FILE, type ReceivedMessage } from '@sotto/client';
+import { ClientError, createAccount, type ReceivedMessage } from '@sotto/client';
+import { KEYSTORE_FILE, nodeWebSocket, softwareKeystore } from '@sotto/client/node';
 import { PASS, WEAK_KDF, newAccount, rejectsWith, reopen, tempDir, testServer, type Recorded } from './support.ts';
 
 function texts(ms: readonly ReceivedMessage[]): string[] {
@@ -68,6 +69,12 @@ test('text both ways: first message with the bearer token, the reply sealed, rec
   await alice.client.sendText('bob', 'second');
   const lastAlicePut = alice.wire.requests.filter(isPut).at(-1);
   assert.ok(lastAlicePut?.headers['sotto-access-key'] !== undefined && lastAlicePut.headers.authorization === undefined);
+  // The directory lookup just before that sealed send names no one either (docs/protocol/09 §9.6):
+  // with a bearer token it would tell the server who is about to send to bob.
+  const lookups = alice.wire.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v1/accounts/bob'));
+  assert.equal(lookups.length, 2, 'one lookup per send');
+  assert.ok(lookups[0]?.headers.authorization?.startsWith('Bearer '), 'first contact: no profile key yet, so the bearer token');
+  assert.ok(lookups[1]?.headers['sotto-access-key'] !== undefined && lookups[1].headers.authorization === undefined, 'then the access key');
   assert.deepEqual(texts(await bob.client.receive({ waitMs: 0 })), ['alice: second']);
   const receipts = await alice.client.receive({ waitMs: 0 });
   assert.deepEqual(receipts.map((r) => r.kind), ['delivered'], 'a receipt is never answered with a receipt');
@@ -82,16 +89,16 @@ test('errors: unknown recipient, invalid and taken usernames (the keystore is re
   await rejectsWith(alice.client.sendText('bob', ''), 'ERR_ARGUMENT', 'empty text');
 
   const home = await tempDir(t, 'taken');
-  const taken = await rejectsWith(createAccount({ home, passphrase: PASS, serverUrl: server.url, username: 'ALICE', testOnlyWeakKdf: WEAK_KDF }), 'ERR_USERNAME_TAKEN', 'taken');
+  const taken = await rejectsWith(createAccount({ keystore: softwareKeystore(home, { testOnlyWeakKdf: WEAK_KDF }), webSocket: nodeWebSocket, passphrase: PASS, serverUrl: server.url, username: 'ALICE' }), 'ERR_USERNAME_TAKEN', 'taken');
   assert.equal(taken.serverCode, 'ERR_API_CONFLICT');
   assert.equal(taken.status, 409);
   assert.ok(!(await readdir(home)).includes(KEYSTORE_FILE), 'the keystore made for the refused name is gone');
-  const carol = await createAccount({ home, passphrase: PASS, serverUrl: server.url, username: 'carol', testOnlyWeakKdf: WEAK_KDF });
+  const carol = await createAccount({ keystore: softwareKeystore(home, { testOnlyWeakKdf: WEAK_KDF }), webSocket: nodeWebSocket, passphrase: PASS, serverUrl: server.url, username: 'carol' });
   t.after(() => carol.close());
   assert.equal(carol.username, 'carol', 'the same home works for another name');
-  await rejectsWith(createAccount({ home, passphrase: PASS, serverUrl: server.url, username: 'dave', testOnlyWeakKdf: WEAK_KDF }), 'ERR_KEYSTORE_EXISTS', 'existing keystore');
-  await rejectsWith(createAccount({ home: await tempDir(t, 'bad'), passphrase: PASS, serverUrl: server.url, username: '1abc', testOnlyWeakKdf: WEAK_KDF }), 'ERR_USERNAME_INVALID', 'invalid');
-  await rejectsWith(createAccount({ home: await tempDir(t, 'nonet'), passphrase: PASS, serverUrl: 'ftp://x', username: 'erin', testOnlyWeakKdf: WEAK_KDF }), 'ERR_ARGUMENT', 'bad URL');
+  await rejectsWith(createAccount({ keystore: softwareKeystore(home, { testOnlyWeakKdf: WEAK_KDF }), webSocket: nodeWebSocket, passphrase: PASS, serverUrl: server.url, username: 'dave' }), 'ERR_KEYSTORE_EXISTS', 'existing keystore');
+  await rejectsWith(createAccount({ keystore: softwareKeystore(await tempDir(t, 'bad'), { testOnlyWeakKdf: WEAK_KDF }), passphrase: PASS, serverUrl: server.url, username: '1abc' }), 'ERR_USERNAME_INVALID', 'invalid');
+  await rejectsWith(createAccount({ keystore: softwareKeystore(await tempDir(t, 'nonet'), { testOnlyWeakKdf: WEAK_KDF }), passphrase: PASS, serverUrl: 'ftp://x', username: 'erin' }), 'ERR_ARGUMENT', 'bad URL');
 });
 
 test('receiver offline: messages wait on the server and arrive in order after reopening', async (t) => {
@@ -253,13 +260,16 @@ test('outbox: a message sealed while the server is down survives closing the cli
   await alice.client.close();
   const e = await sending.then(() => undefined, (err: unknown) => err);
   assert.ok(e instanceof ClientError && (e.code === 'ERR_CLIENT_CLOSED' || e.code === 'ERR_NETWORK'), String(e));
+  assert.ok(e.queuedId !== undefined, 'the error says the message is still queued, so the caller must not send a copy');
 
   await server.restart();
   const alice2 = await reopen(t, alice);
   alice.wire.intercept = undefined;
   assert.equal(await alice2.client.flushOutbox(), 1);
   assert.equal(await alice2.client.flushOutbox(), 0, 'nothing left');
-  assert.deepEqual(texts(await bob.client.receive({ waitMs: 0 })), ['alice: from the outbox']);
+  const got = await bob.client.receive({ waitMs: 0 });
+  assert.deepEqual(texts(got), ['alice: from the outbox']);
+  assert.equal(got[0]?.kind === 'text' ? got[0].id : undefined, e.queuedId, 'the queued id is the id that arrives');
 });
 
 test('listen: reconnects with back-off after the server restarts, authenticating again', async (t) => {

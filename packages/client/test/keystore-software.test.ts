@@ -7,15 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { sha256 } from '@noble/hashes/sha2.js';
-import {
-  ClientError,
-  createSoftwareKeystore,
-  isClientError,
-  KEYSTORE_FILE,
-  openSoftwareKeystore,
-  type ClientErrorCode,
-  type Keystore,
-} from '@sotto/client';
+import { ClientError, isClientError, type ClientErrorCode, type Keystore } from '@sotto/client';
+import { createSoftwareKeystore, KEYSTORE_FILE, openSoftwareKeystore } from '@sotto/client/node';
 
 // TESTS ONLY: weak Argon2id parameters (m = 8 KiB, t = 1, p = 1) so the suite stays fast.
 const WEAK = { testOnlyWeakKdf: { m: 8, t: 1, p: 1 } } as const;

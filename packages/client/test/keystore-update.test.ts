@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClientError, createSoftwareKeystore, KEYSTORE_FILE, openSoftwareKeystore } from '@sotto/client';
+import { ClientError } from '@sotto/client';
+import { createSoftwareKeystore, KEYSTORE_FILE, openSoftwareKeystore } from '@sotto/client/node';
 
 const WEAK = { testOnlyWeakKdf: { m: 8, t: 1, p: 1 } } as const;
 const PASS = 'update passphrase';

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '@sotto/server';
 import { ClientError, createAccount, openClient, type ClientErrorCode, type FetchLike, type SottoClient } from '@sotto/client';
+import { nodeWebSocket, softwareKeystore } from '@sotto/client/node';
 
 type After = { after: (fn: () => Promise<void>) => void };
 
@@ -98,13 +99,13 @@ export interface TestClient {
 export async function newAccount(t: After, server: TestServer, username: string): Promise<TestClient> {
   const home = await tempDir(t, `home-${username}`);
   const w = wire();
-  const client = await createAccount({ home, passphrase: PASS, serverUrl: server.url, username, testOnlyWeakKdf: WEAK_KDF, fetch: w.fetch });
+  const client = await createAccount({ keystore: softwareKeystore(home, { testOnlyWeakKdf: WEAK_KDF }), webSocket: nodeWebSocket, passphrase: PASS, serverUrl: server.url, username, fetch: w.fetch });
   t.after(() => client.close());
   return { client, home, wire: w };
 }
 
 export async function reopen(t: After, c: TestClient): Promise<TestClient> {
-  const client = await openClient({ home: c.home, passphrase: PASS, testOnlyWeakKdf: WEAK_KDF, fetch: c.wire.fetch });
+  const client = await openClient({ keystore: softwareKeystore(c.home, { testOnlyWeakKdf: WEAK_KDF }), webSocket: nodeWebSocket, passphrase: PASS, fetch: c.wire.fetch });
   t.after(() => client.close());
   return { client, home: c.home, wire: c.wire };
 }

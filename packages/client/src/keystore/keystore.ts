@@ -1,6 +1,8 @@
 // The device keystore: a small map from names to secret byte strings that the rest of the client
-// (identity keys, prekeys, sessions, trust store) persists through. Back-ends: software (this package,
-// src/keystore/software.ts); hardware (PKCS#11) and WebCrypto back-ends implement the same interface.
+// (identity keys, prekeys, sessions, trust store) persists through. Back-ends: software (Node,
+// src/keystore/software.ts, exported by @sotto/client/node), browser (IndexedDB + a non-extractable
+// WebCrypto device key, src/keystore/browser.ts, exported by @sotto/client/browser); a hardware
+// (PKCS#11) back-end implements the same interface.
 
 /** An open keystore. Every method is async; after `close()` every method rejects with
  *  ERR_KEYSTORE_CLOSED. Values are copied in and out: mutating a returned or passed buffer never
@@ -24,5 +26,21 @@ export interface Keystore {
   /** Wipes the key and the cached plaintext held in memory. Idempotent. */
   close(): Promise<void>;
   /** A fixed marker, never contents: keystores redact themselves (also under JSON and util.inspect). */
+  toString(): string;
+}
+
+/** Where one device keystore lives, and how to create, open and remove it: the platform-specific part
+ *  of createAccount / openClient, so the SDK itself stays platform-neutral. Made by
+ *  `softwareKeystore(dir)` (@sotto/client/node) or `browserKeystore(name)` (@sotto/client/browser). */
+export interface KeystoreOpener {
+  /** Creates a new, empty keystore unlocked by `passphrase`; ERR_KEYSTORE_EXISTS (nothing changed)
+   *  when there is one already. */
+  create(passphrase: string): Promise<Keystore>;
+  /** Opens the existing keystore: ERR_KEYSTORE_NOT_FOUND, ERR_KEYSTORE_WRONG_PASSPHRASE, ... */
+  open(passphrase: string): Promise<Keystore>;
+  /** Removes the keystore (for createAccount, when the username it was made for is refused). Resolves
+   *  when there is nothing (left) to remove. */
+  remove(): Promise<void>;
+  /** A fixed marker: where a keystore lives may name a user (a home directory). */
   toString(): string;
 }

@@ -26,8 +26,7 @@
 // ERR_KEYSTORE_CORRUPT before any key is derived. Integrity and authenticity come from the AEAD,
 // whose associated data is the whole header, so parameters, salt and verifier cannot be swapped.
 //
-// Body (plaintext): count u32, then `count` entries sorted strictly by the UTF-8 bytes of their names:
-// nameLen u8 (1..255) | name (UTF-8) | valueLen u32 | value. Decoding is strict (no trailing bytes).
+// Body (plaintext): the entry encoding of src/keystore/body.ts (count u32, then the entries sorted by name).
 //
 // Writes are atomic and durable: the new file is written to a fresh temp file in the same directory
 // (mode 0600, O_EXCL), fsynced, renamed over the old one (or hard-linked into place on create, so two
@@ -36,7 +35,6 @@
 //
 // Limits (honest): one process at a time per keystore (no cross-process lock); JavaScript may keep
 // copies of the passphrase string and of buffers we wipe (README "Memory hygiene").
-import { argon2idAsync } from '@noble/hashes/argon2.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
@@ -44,16 +42,10 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClientError } from '../errors.ts';
-import {
-  MAX_ARGON2_M_KIB,
-  MAX_ARGON2_P,
-  MAX_ARGON2_T,
-  MAX_KEYSTORE_BODY_BYTES,
-  MAX_KEYSTORE_ENTRIES,
-  MAX_KEYSTORE_NAME_BYTES,
-  MAX_PASSPHRASE_BYTES,
-} from '../limits.ts';
-import type { Keystore } from './keystore.ts';
+import { MAX_KEYSTORE_BODY_BYTES } from '../limits.ts';
+import { checkName, decodeBody, encodeBody, sortedNames } from './body.ts';
+import { argon2idMaster, checkParams, passphraseBytes, PRODUCTION_ARGON2ID, type Argon2idParams } from './kdf.ts';
+import type { Keystore, KeystoreOpener } from './keystore.ts';
 
 /** The keystore's file name inside its directory. */
 export const KEYSTORE_FILE = 'keystore.sotto';
@@ -75,25 +67,6 @@ const MIN_FILE_LEN = BODY_OFFSET + 4 + TAG_LEN + CHECKSUM_LEN; // an empty store
 // HKDF labels of the key schedule (file layout comment above).
 const KEY_INFO = new TextEncoder().encode('Sotto keystore v1 encryption key');
 const VERIFIER_INFO = new TextEncoder().encode('Sotto keystore v1 passphrase verifier');
-
-/** Argon2id cost parameters: memory `m` in KiB, `t` passes, `p` lanes (RFC 9106 §3.1). */
-export interface Argon2idParams {
-  readonly m: number;
-  readonly t: number;
-  readonly p: number;
-}
-
-/** The parameters every production keystore is created with: RFC 9106 §4's second recommended option
- *  (m = 64 MiB, t = 3, p = 4), the one for memory-constrained uses, since the first (2 GiB) is too much
- *  for phones and browsers. About 1.1 s with @noble/hashes on a 2-core server; the user pays it once per
- *  unlock. It is well above OWASP's Password Storage Cheat Sheet floor (below). */
-export const PRODUCTION_ARGON2ID: Argon2idParams = Object.freeze({ m: 65_536, t: 3, p: 4 });
-
-/** The weakest parameters a production open accepts: OWASP Password Storage Cheat Sheet's lowest
- *  Argon2id configuration (m = 19 MiB, t = 2, p = 1), as memory m >= 19456 KiB and m * t >= 38912
- *  KiB-passes (so OWASP's m = 46 MiB, t = 1 also passes). A file below it was not written by
- *  production code and is refused as ERR_KEYSTORE_CORRUPT. */
-export const MIN_ARGON2ID: Argon2idParams = Object.freeze({ m: 19_456, t: 2, p: 1 });
 
 /** Options of createSoftwareKeystore. */
 export interface CreateSoftwareKeystoreOptions {
@@ -381,7 +354,7 @@ class SoftwareKeystore implements Keystore {
 // Key derivation
 
 async function deriveKeys(pass: Uint8Array, salt: Uint8Array, params: Argon2idParams): Promise<{ key: Uint8Array; verifier: Uint8Array }> {
-  const master = await argon2idAsync(pass, salt, { m: params.m, t: params.t, p: params.p, dkLen: 32, maxmem: 2 ** 32 - 1 });
+  const master = await argon2idMaster(pass, salt, params);
   try {
     return {
       key: hkdf(sha256, master, undefined, KEY_INFO, 32),
@@ -389,28 +362,6 @@ async function deriveKeys(pass: Uint8Array, salt: Uint8Array, params: Argon2idPa
     };
   } finally {
     wipe(master);
-  }
-}
-
-function passphraseBytes(passphrase: string): Uint8Array {
-  if (typeof passphrase !== 'string' || passphrase.length === 0) {
-    throw new ClientError('ERR_KEYSTORE_ARGUMENT', 'expected a non-empty passphrase string');
-  }
-  // NFC: the same passphrase typed on two systems that compose accents differently must unlock the store.
-  const b = new TextEncoder().encode(passphrase.normalize('NFC'));
-  if (b.length > MAX_PASSPHRASE_BYTES) {
-    throw new ClientError('ERR_KEYSTORE_ARGUMENT', `expected a passphrase of at most ${MAX_PASSPHRASE_BYTES} bytes, got ${b.length}`);
-  }
-  return b;
-}
-
-function checkParams(p: Argon2idParams, allowWeak: boolean, code: 'ERR_KEYSTORE_ARGUMENT' | 'ERR_KEYSTORE_CORRUPT'): void {
-  const int = (x: number, lo: number, hi: number): boolean => Number.isInteger(x) && x >= lo && x <= hi;
-  if (!int(p.t, 1, MAX_ARGON2_T) || !int(p.p, 1, MAX_ARGON2_P) || !int(p.m, 8 * p.p, MAX_ARGON2_M_KIB)) {
-    throw new ClientError(code, `expected Argon2id parameters 1 <= t <= ${MAX_ARGON2_T}, 1 <= p <= ${MAX_ARGON2_P}, 8p <= m <= ${MAX_ARGON2_M_KIB} KiB, got m=${p.m} t=${p.t} p=${p.p}`);
-  }
-  if (!allowWeak && (p.m < MIN_ARGON2ID.m || p.m * p.t < MIN_ARGON2ID.m * MIN_ARGON2ID.t)) {
-    throw new ClientError(code, `expected Argon2id parameters at least m=${MIN_ARGON2ID.m} KiB and m*t >= ${MIN_ARGON2ID.m * MIN_ARGON2ID.t}, got m=${p.m} t=${p.t}`);
   }
 }
 
@@ -465,65 +416,6 @@ function parseFile(file: Uint8Array, allowWeak: boolean): ParsedHeader & { heade
   const parsed = parseHeader(header);
   checkParams(parsed.params, allowWeak, 'ERR_KEYSTORE_CORRUPT');
   return { ...parsed, header, nonce: file.slice(HEADER_LEN, BODY_OFFSET), ciphertext: file.slice(BODY_OFFSET, end) };
-}
-
-function encodeBody(entries: Map<string, Uint8Array>): Uint8Array {
-  const names = sortedNames(entries);
-  if (names.length > MAX_KEYSTORE_ENTRIES) {
-    throw new ClientError('ERR_KEYSTORE_ARGUMENT', `expected at most ${MAX_KEYSTORE_ENTRIES} entries, got ${names.length}`);
-  }
-  const enc = new TextEncoder();
-  const parts: [Uint8Array, Uint8Array][] = names.map((n) => [enc.encode(n), entries.get(n) ?? new Uint8Array(0)]);
-  let len = 4;
-  for (const [n, v] of parts) len += 1 + n.length + 4 + v.length;
-  if (len > MAX_KEYSTORE_BODY_BYTES) {
-    throw new ClientError('ERR_KEYSTORE_ARGUMENT', `expected the keystore to hold at most ${MAX_KEYSTORE_BODY_BYTES} bytes, got ${len}`);
-  }
-  const out = new Uint8Array(len);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, parts.length);
-  let off = 4;
-  for (const [n, v] of parts) {
-    out[off] = n.length;
-    out.set(n, off + 1);
-    off += 1 + n.length;
-    dv.setUint32(off, v.length);
-    out.set(v, off + 4);
-    off += 4 + v.length;
-  }
-  return out;
-}
-
-function decodeBody(body: Uint8Array): Map<string, Uint8Array> {
-  const bad = (what: string): ClientError => new ClientError('ERR_KEYSTORE_CORRUPT', `the decrypted body is malformed: ${what}`);
-  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  if (body.length < 4) throw bad('no entry count');
-  const count = dv.getUint32(0);
-  if (count > MAX_KEYSTORE_ENTRIES) throw bad(`expected at most ${MAX_KEYSTORE_ENTRIES} entries, got ${count}`);
-  const out = new Map<string, Uint8Array>();
-  let off = 4;
-  let prev: Uint8Array | undefined;
-  for (let i = 0; i < count; i++) {
-    const nlen = body[off];
-    if (nlen === undefined || nlen === 0 || off + 1 + nlen + 4 > body.length) throw bad('truncated entry name');
-    const nb = body.subarray(off + 1, off + 1 + nlen);
-    if (prev !== undefined && compareBytes(prev, nb) >= 0) throw bad('entries not strictly sorted');
-    prev = nb;
-    let name: string;
-    try {
-      name = dec.decode(nb);
-    } catch {
-      throw bad('entry name is not UTF-8');
-    }
-    off += 1 + nlen;
-    const vlen = dv.getUint32(off);
-    if (off + 4 + vlen > body.length) throw bad('truncated entry value');
-    out.set(name, body.slice(off + 4, off + 4 + vlen));
-    off += 4 + vlen;
-  }
-  if (off !== body.length) throw bad(`expected ${off} bytes, got ${body.length}`);
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -596,29 +488,6 @@ async function syncDir(dir: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // Small helpers
 
-function checkName(name: string): void {
-  if (typeof name !== 'string' || name.length === 0) throw new ClientError('ERR_KEYSTORE_ARGUMENT', 'expected a non-empty entry name');
-  const b = new TextEncoder().encode(name);
-  if (b.length > MAX_KEYSTORE_NAME_BYTES) {
-    throw new ClientError('ERR_KEYSTORE_ARGUMENT', `expected an entry name of at most ${MAX_KEYSTORE_NAME_BYTES} UTF-8 bytes, got ${b.length}`);
-  }
-  if (new TextDecoder().decode(b) !== name) throw new ClientError('ERR_KEYSTORE_ARGUMENT', 'expected an entry name of well-formed Unicode');
-}
-
-function sortedNames(entries: Map<string, Uint8Array>): string[] {
-  const enc = new TextEncoder();
-  return [...entries.keys()].sort((a, b) => compareBytes(enc.encode(a), enc.encode(b)));
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}
-
 /** Compares two byte strings in time that depends only on their lengths. */
 function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -641,6 +510,25 @@ function toHex(b: Uint8Array): string {
 
 function errno(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+}
+
+/** Options of softwareKeystore. */
+export interface SoftwareKeystoreOptions {
+  /** TESTS ONLY. Create with these weak Argon2id parameters and accept weak ones on open (see
+   *  CreateSoftwareKeystoreOptions.testOnlyWeakKdf). */
+  readonly testOnlyWeakKdf?: Argon2idParams;
+}
+
+/** The software keystore in `dir` as the KeystoreOpener that createAccount / openClient take. */
+export function softwareKeystore(dir: string, opts: SoftwareKeystoreOptions = {}): KeystoreOpener {
+  if (typeof dir !== 'string' || dir.length === 0) throw new ClientError('ERR_KEYSTORE_ARGUMENT', 'expected a keystore directory');
+  const weak = opts.testOnlyWeakKdf;
+  return {
+    create: (passphrase) => createSoftwareKeystore(dir, passphrase, weak === undefined ? {} : { testOnlyWeakKdf: weak }),
+    open: (passphrase) => openSoftwareKeystore(dir, passphrase, weak === undefined ? {} : { testOnlyAllowWeakKdf: true }),
+    remove: () => removeSoftwareKeystore(dir),
+    toString: () => '[SoftwareKeystoreOpener]',
+  };
 }
 
 /** Removes the keystore file of `dir` (nothing else in the directory). For the account creation that

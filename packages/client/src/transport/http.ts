@@ -200,10 +200,15 @@ export class ApiClient {
     );
   }
 
-  /** §9.6 GET /v1/accounts/{username}. 404 → ERR_NOT_FOUND. */
-  account(username: string): Promise<AccountResponse> {
+  /** §9.6 GET /v1/accounts/{username}, with that account's access key or the bearer token. 404 → ERR_NOT_FOUND. */
+  account(username: string, accessKey?: Uint8Array): Promise<AccountResponse> {
     return this.#send(
-      { method: 'GET', path: `/v1/accounts/${encodeURIComponent(username)}`, auth: { kind: 'bearer' }, mapError: notFoundIs('ERR_NOT_FOUND') },
+      {
+        method: 'GET',
+        path: `/v1/accounts/${encodeURIComponent(username)}`,
+        auth: accessKey === undefined ? { kind: 'bearer' } : { kind: 'access', accessKey },
+        mapError: notFoundIs('ERR_NOT_FOUND'),
+      },
       decodeAccountResponse,
     );
   }
