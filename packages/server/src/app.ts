@@ -27,6 +27,7 @@ import { health } from './routes/health.ts';
 import * as keys from './routes/keys.ts';
 import * as messages from './routes/messages.ts';
 import { metrics } from './routes/metrics.ts';
+import { createStaticHandler, isStaticPath, type StaticFiles } from './routes/static.ts';
 import { LiveConnection, type WebSocketPeer, type WebSocketSession } from './routes/ws.ts';
 
 /** What the server is built from. Only `store` and `crypto` are required. */
@@ -40,6 +41,9 @@ export interface AppDeps {
   readonly limits?: Partial<ServerLimits>;
   readonly rateLimits?: Partial<RateLimitSettings>;
   readonly logger?: Logger;
+  /** The web client's files, served at `/` for GET and HEAD outside /v1 (docs/protocol/09 §9.11).
+   *  Without it, such paths are 404 like any unknown route. */
+  readonly staticFiles?: StaticFiles;
 }
 
 /** Per-request facts the transport knows and a WHATWG Request does not carry. */
@@ -129,6 +133,7 @@ export function createApp(deps: AppDeps): App {
     { method: 'GET', path: '/v1/attachments/:id', handler: attachments.download },
   ];
   const route = createRouter(routes);
+  const serveStatic = deps.staticFiles === undefined ? undefined : createStaticHandler(deps.staticFiles);
 
   function toResponse(e: unknown, routeName: string): Response {
     if (isServerError(e) && e.code.startsWith('ERR_API_')) {
@@ -161,10 +166,12 @@ export function createApp(deps: AppDeps): App {
       chargeAddress(info, started);
       const url = new URL(request.url);
       const match = route(request.method, url.pathname);
-      if (match.kind === 'not-found') {
+      if (match.kind === 'not-found' && serveStatic !== undefined && (request.method === 'GET' || request.method === 'HEAD') && isStaticPath(url.pathname)) {
+        routeName = 'static';
+        response = await serveStatic(request.method, url.pathname);
+      } else if (match.kind === 'not-found') {
         throw new ServerError('ERR_API_NOT_FOUND', url.pathname === WEBSOCKET_PATH ? `${WEBSOCKET_PATH} is a WebSocket endpoint: expected an upgrade` : 'no such route');
-      }
-      if (match.kind === 'method-not-allowed') {
+      } else if (match.kind === 'method-not-allowed') {
         routeName = match.path;
         response = errorResponse('ERR_API_METHOD_NOT_ALLOWED', `expected ${match.allow}`, { allow: match.allow });
       } else {

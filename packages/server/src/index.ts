@@ -1,6 +1,7 @@
 // @sotto/server — the public surface (STYLE.md §7). Everything not exported here is internal.
 export { createApp, WEBSOCKET_PATH, type App, type AppDeps, type RequestInfo, type SweepResult } from './app.ts';
-export { startServer, SQLITE_FILE, type ServerOptions, type RunningServer } from './main.ts';
+export { startServer, SQLITE_FILE, DEFAULT_WEB_DIR, type ServerOptions, type RunningServer } from './main.ts';
+export { CONTENT_SECURITY_POLICY, type StaticFiles } from './routes/static.ts';
 export type { WebSocketPeer, WebSocketSession } from './routes/ws.ts';
 export { ServerError, isServerError, type ServerErrorCode } from './errors.ts';
 export { silentLogger, jsonLogger, type Logger, type LogLevel, type LogFields } from './logger.ts';

@@ -62,6 +62,12 @@ export const MAX_RATE_LIMIT_BUCKETS = 100_000;
  *  also checked on every read, so this only bounds how long expired bytes stay on disk. */
 export const SWEEP_INTERVAL_MS = 60_000;
 
+/** Account and device times (created-at, last-seen-at) are stored rounded down to the UTC day: an
+ *  operator needs a date to retire devices unseen for months, not the moment somebody registered or
+ *  came online, which would be one more timing record to correlate with a network log
+ *  (docs/server-data.md). Not an operator setting: finer would only leak more. */
+export const STORED_TIME_GRANULARITY_MS = 24 * 60 * 60 * 1000;
+
 /** A token bucket: `capacity` requests at once, refilled at `refillPerSecond`. */
 export interface TokenBucketSettings {
   readonly capacity: number;

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { fastProvider } from '@sotto/crypto';
 import { openPostgresStore, openSqliteStore, type Store } from '@sotto/store';
@@ -28,7 +29,14 @@ export interface ServerOptions {
   readonly logger?: Logger | undefined;
   readonly limits?: Partial<ServerLimits> | undefined;
   readonly rateLimits?: Partial<RateLimitSettings> | undefined;
+  /** The web client's built files, served at `/` (docs/protocol/09 §9.11); default: DEFAULT_WEB_DIR
+   *  (packages/web/dist). Read on each request: while it has no index.html, `/` answers with a short
+   *  text saying the web client is not built. `false`: serve no web client (404 outside the API). */
+  readonly webDir?: string | false | undefined;
 }
+
+/** packages/web/dist, next to this package in the repository: where `vite build` puts the web client. */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 export interface RunningServer {
   /** "http://host:port", with the real port when 0 was asked for. */
@@ -76,7 +84,9 @@ async function writeResponse(res: ServerResponse, response: Response, req: Incom
   response.headers.forEach((value, name) => {
     res.setHeader(name, value);
   });
-  res.setHeader('content-length', body.length);
+  // HEAD: the app declares the length of the body a GET would get, and sends none.
+  const declared = req.method === 'HEAD' ? response.headers.get('content-length') : null;
+  res.setHeader('content-length', declared ?? body.length);
   // A body the app did not read (e.g. refused with 413 from Content-Length) is not read here either:
   // the connection is closed after the response instead of draining what the client still sends.
   if (!req.readableEnded) res.setHeader('connection', 'close');
@@ -103,7 +113,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const store = await openStore(options);
   let app: App;
   try {
-    app = createApp({ store, crypto: fastProvider, logger, ...(options.limits ? { limits: options.limits } : {}), ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}) });
+    const webDir = options.webDir ?? DEFAULT_WEB_DIR;
+    app = createApp({
+      store,
+      crypto: fastProvider,
+      logger,
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+      ...(webDir === false ? {} : { staticFiles: webDir }),
+    });
   } catch (e) {
     await store.close();
     throw e;

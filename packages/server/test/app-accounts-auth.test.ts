@@ -4,9 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeAccountResponse, decodeRegistrationResponse, encodeTokenRequest, buildRegistrationMessage, encodeRegistrationRequest } from '@sotto/protocol';
 import { createMemoryStore } from '@sotto/store';
-import { createApp } from '@sotto/server';
+import { createApp, limits } from '@sotto/server';
 import {
   Clock,
+  accessKeyHeader,
   authenticate,
   bearer,
   challenge,
@@ -41,6 +42,22 @@ test('registration: 201 with the folded name; the directory shows the identity k
   assert.deepEqual(lookup, { username: 'alice_1', identityKey: alice.identity.publicKey, devices: [1] });
   await expectError(await http('GET', '/v1/accounts/nobody', { headers: bearer(token) }), 404, 'ERR_API_NOT_FOUND', 'unknown account');
   await expectError(await http('GET', '/v1/accounts/alice_1'), 401, 'ERR_API_UNAUTHORIZED', 'lookup without a token');
+});
+
+test('directory lookup with the account\'s access key: names no caller; a wrong key, another account\'s key or both credentials are refused', async () => {
+  const { http } = setup();
+  const alice = await newUser('alice');
+  const bob = await newUser('bob');
+  await expectOk(await http('POST', '/v1/accounts', json(await registrationBody(alice))), 201);
+  await expectOk(await http('POST', '/v1/accounts', json(await registrationBody(bob))), 201);
+  const lookup = decodeAccountResponse(await expectOk(await http('GET', '/v1/accounts/bob', { headers: accessKeyHeader(bob.accessKey) })));
+  assert.deepEqual(lookup, { username: 'bob', identityKey: bob.identity.publicKey, devices: [1] });
+  await expectError(await http('GET', '/v1/accounts/bob', { headers: accessKeyHeader(alice.accessKey) }), 401, 'ERR_API_UNAUTHORIZED', "alice's key for bob");
+  await expectError(await http('GET', '/v1/accounts/bob', { headers: accessKeyHeader(rng(16)) }), 401, 'ERR_API_UNAUTHORIZED', 'a random key');
+  // An unknown account with an access key is the same 401 as a wrong key: no existence oracle.
+  await expectError(await http('GET', '/v1/accounts/nobody', { headers: accessKeyHeader(bob.accessKey) }), 401, 'ERR_API_UNAUTHORIZED', 'unknown account');
+  const token = await authenticate(http, alice);
+  await expectError(await http('GET', '/v1/accounts/bob', { headers: { ...accessKeyHeader(bob.accessKey), ...bearer(token) } }), 400, 'ERR_API_BAD_REQUEST', 'both credentials');
 });
 
 test('registration: a bad signature, a foreign key, an invalid name or device id is 400 and stores nothing', async () => {
@@ -145,4 +162,26 @@ test('auth: a restarted server (a new app on the same store) knows no token', as
   await expectError(await viaApp(second)('GET', '/v1/keys', { headers: bearer(token) }), 401, 'ERR_API_UNAUTHORIZED', 'token of the old process');
   await authenticate(viaApp(second), alice);
   await second.close();
+});
+
+test('stored times: created-at and last-seen-at are written to the UTC day, never to the moment (docs/server-data.md)', async () => {
+  const { http, clock, store } = setup();
+  const DAY = limits.STORED_TIME_GRANULARITY_MS;
+  assert.equal(DAY, 86_400_000);
+  const dayOf = (ms: number): number => Math.floor(ms / DAY) * DAY;
+  // The clock is mid-day (22:13:20 UTC), so a store that kept the moment fails every check below.
+  assert.notEqual(clock.t % DAY, 0);
+  const registeredAt = clock.t;
+  const alice = await newUser('alice');
+  await register(http, alice);
+  assert.equal((await store.getAccount('alice'))?.createdAt, dayOf(registeredAt), 'account created-at');
+  assert.deepEqual(await store.listDevices('alice'), [{ deviceId: 1, createdAt: dayOf(registeredAt), lastSeenAt: dayOf(registeredAt) }]);
+
+  clock.advance(90 * 60 * 1000); // 23:43, the same day: nothing finer to learn from the row
+  await authenticate(http, alice);
+  assert.deepEqual(await store.listDevices('alice'), [{ deviceId: 1, createdAt: dayOf(registeredAt), lastSeenAt: dayOf(registeredAt) }]);
+  clock.advance(36 * 60 * 60 * 1000); // a day and a half later
+  await authenticate(http, alice);
+  assert.notEqual(dayOf(clock.t), dayOf(registeredAt));
+  assert.deepEqual(await store.listDevices('alice'), [{ deviceId: 1, createdAt: dayOf(registeredAt), lastSeenAt: dayOf(clock.t) }], 'last-seen moved to the new day');
 });

@@ -104,23 +104,23 @@ export function usernamePath(ctx: RequestContext): string {
 }
 
 /**
- * §9.7: who may send to (or fetch a bundle of) `target`. Exactly one credential: `Sotto-Access-Key`
+ * §9.7: who may send to, fetch a bundle of, or look up (§9.6) the account `username`. Exactly one credential: `Sotto-Access-Key`
  * (sealed — the request names no sender) or a bearer token (the sender's account, charged to its rate
  * limit). With an access key, a wrong key and an unknown account are the same 401, checked before
  * anything says whether the device exists. Returns the recipient's account (null only for bearer
  * requests to an unknown account: the caller answers 404).
  */
-export async function authorizeForRecipient(ctx: RequestContext, target: DeviceAddress): Promise<Account | null> {
+export async function authorizeForAccount(ctx: RequestContext, username: string): Promise<Account | null> {
   const accessHeader = ctx.request.headers.get(ACCESS_KEY_HEADER);
   const hasBearer = ctx.request.headers.get('authorization') !== null;
   if (accessHeader !== null && hasBearer) throw new ServerError('ERR_API_BAD_REQUEST', `expected one credential: ${ACCESS_KEY_HEADER} or Authorization, got both`);
   if (accessHeader === null) {
     requireBearer(ctx);
-    return ctx.app.store.getAccount(target.username);
+    return ctx.app.store.getAccount(username);
   }
   const accessKey = decodeOr400(() => decodeAccessKeyHeader(accessHeader));
   const presented = ctx.app.crypto.sha256(accessKey);
-  const account = await ctx.app.store.getAccount(target.username);
+  const account = await ctx.app.store.getAccount(username);
   // Compare against something even when the account does not exist, so both 401s take the same path.
   const stored = account?.accessKeyHash ?? new Uint8Array(32);
   const match = timingSafeEqual(presented, stored) && account !== null;

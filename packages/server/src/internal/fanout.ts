@@ -1,12 +1,15 @@
 // In-process fan-out of "something happened for this device" (DESIGN.md "Server": several processes
 // would fan out through NATS; one process needs only this). A live WebSocket subscribes for its device;
-// an enqueue wakes it, and it pulls the new messages from the store itself — so a wake carries no
-// message and a lost wake costs nothing that the next one does not repair.
-import type { OneTimePrekeyCounts } from '@sotto/store';
+// an enqueue wakes it. A wake may carry the message just stored (after its commit): a connection that
+// is caught up pushes it without reading the store; any other connection pulls from the store itself.
+// That shortcut relies on every enqueue of this process waking, in commit order (the send route wakes
+// right after its enqueue resolves) — a fan-out that can lose or reorder wakes (NATS) must wake
+// without a message, and the connection then always reads the store.
+import type { OneTimePrekeyCounts, QueuedMessage } from '@sotto/store';
 
 export interface DeviceListener {
-  /** New messages may be in the queue. */
-  wake(): void;
+  /** New messages may be in the queue; `stored` is the one just enqueued, when the waker knows it. */
+  wake(stored?: QueuedMessage): void;
   /** The device's one-time prekeys fell below the low-water mark (§9.5). */
   prekeysLow(counts: OneTimePrekeyCounts): void;
 }
@@ -30,8 +33,8 @@ export class Fanout {
     };
   }
 
-  wake(key: string): void {
-    for (const l of this.#listeners.get(key) ?? []) l.wake();
+  wake(key: string, stored?: QueuedMessage): void {
+    for (const l of this.#listeners.get(key) ?? []) l.wake(stored);
   }
 
   prekeysLow(key: string, counts: OneTimePrekeyCounts): void {

@@ -9,8 +9,9 @@ import {
 } from '@sotto/protocol';
 import { isStoreError } from '@sotto/store';
 import { ServerError } from '../errors.ts';
-import { decodeOr400, requireBearer, usernamePath, type Handler } from '../internal/context.ts';
+import { authorizeForAccount, decodeOr400, usernamePath, type Handler } from '../internal/context.ts';
 import { jsonResponse, readBody, requireContentType } from '../internal/http.ts';
+import { storedDay } from '../internal/stored-time.ts';
 
 /** The first device of an account is always 1 (§9.3; multi-device is later). */
 const FIRST_DEVICE_ID = 1;
@@ -34,7 +35,7 @@ export const register: Handler = async (ctx) => {
       username,
       identityKey,
       accessKeyHash: app.crypto.sha256(req.accessKey),
-      createdAt: ctx.now,
+      createdAt: storedDay(ctx.now), // the day, not the moment (docs/server-data.md)
       firstDeviceId: FIRST_DEVICE_ID,
     });
   } catch (e) {
@@ -44,11 +45,12 @@ export const register: Handler = async (ctx) => {
   return jsonResponse(201, encodeRegistrationResponse({ username }));
 };
 
-/** GET /v1/accounts/{username} */
+/** GET /v1/accounts/{username} — with the looked-up account's access key (a lookup that names no
+ *  one, so a lookup followed by a sealed send does not link sender and recipient) or a bearer token
+ *  (first contact, before the profile key is known). */
 export const lookup: Handler = async (ctx) => {
-  requireBearer(ctx);
   const username = usernamePath(ctx);
-  const account = await ctx.app.store.getAccount(username);
+  const account = await authorizeForAccount(ctx, username);
   if (account === null) throw new ServerError('ERR_API_NOT_FOUND', 'no such account');
   const devices = await ctx.app.store.listDevices(username);
   return jsonResponse(200, encodeAccountResponse({ username, identityKey: account.identityKey, devices: devices.map((d) => d.deviceId) }));

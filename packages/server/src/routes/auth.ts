@@ -4,6 +4,7 @@ import { buildServerAuthMessage, decodeTokenRequest, foldUsername, encodeChallen
 import { ServerError } from '../errors.ts';
 import { decodeOr400, type Handler } from '../internal/context.ts';
 import { jsonResponse, readBody, requireContentType, requireEmptyBody } from '../internal/http.ts';
+import { storedDay } from '../internal/stored-time.ts';
 
 /** POST /v1/auth/challenge (empty body) */
 export const challenge: Handler = async (ctx) => {
@@ -34,6 +35,7 @@ export const token: Handler = async (ctx) => {
   const value = app.rng(AUTH_TOKEN_BYTES);
   const expiresAt = ctx.now + app.limits.tokenTtlMs;
   app.credentials.addToken(value, { username, deviceId: req.deviceId, expiresAt }, ctx.now);
-  await app.store.touchDevice({ username, deviceId: req.deviceId }, ctx.now);
+  // Day precision only (docs/server-data.md): enough to retire dead devices, no log of log-ins.
+  await app.store.touchDevice({ username, deviceId: req.deviceId }, storedDay(ctx.now));
   return jsonResponse(200, encodeTokenResponse({ token: value, expiresAt }));
 };

@@ -14,7 +14,7 @@ import {
 } from '@sotto/protocol';
 import { isStoreError, type OneTimePrekeyCounts } from '@sotto/store';
 import { ServerError } from '../errors.ts';
-import { asBadRequest, authorizeForRecipient, decodeOr400, devicePath, requireBearer, type AppState, type Handler } from '../internal/context.ts';
+import { asBadRequest, authorizeForAccount, decodeOr400, devicePath, requireBearer, type AppState, type Handler } from '../internal/context.ts';
 import { deviceKey } from '../internal/fanout.ts';
 import { binaryResponse, jsonResponse, readBody, requireContentType } from '../internal/http.ts';
 
@@ -62,7 +62,7 @@ export const status: Handler = async (ctx) => {
 export const bundle: Handler = async (ctx) => {
   const { app } = ctx;
   const target = devicePath(ctx);
-  const account = await authorizeForRecipient(ctx, target);
+  const account = await authorizeForAccount(ctx, target.username);
   if (account === null) throw new ServerError('ERR_API_NOT_FOUND', 'no such account');
   let parts;
   try {

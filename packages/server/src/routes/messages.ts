@@ -10,7 +10,7 @@ import {
 } from '@sotto/protocol';
 import { isStoreError, type DeviceAddress, type QueuedMessage, type Store } from '@sotto/store';
 import { ServerError } from '../errors.ts';
-import { authorizeForRecipient, decodeOr400, devicePath, requireBearer, type AppState, type Handler } from '../internal/context.ts';
+import { authorizeForAccount, decodeOr400, devicePath, requireBearer, type AppState, type Handler } from '../internal/context.ts';
 import { deviceKey } from '../internal/fanout.ts';
 import { jsonResponse, readBody, requireContentType } from '../internal/http.ts';
 
@@ -18,14 +18,15 @@ import { jsonResponse, readBody, requireContentType } from '../internal/http.ts'
 export const send: Handler = async (ctx) => {
   const { app } = ctx;
   const target = devicePath(ctx);
-  const account = await authorizeForRecipient(ctx, target);
+  const account = await authorizeForAccount(ctx, target.username);
   if (account === null) throw new ServerError('ERR_API_NOT_FOUND', 'no such account');
   requireContentType(ctx.request, 'json');
   const body = await readBody(ctx.request, app.limits.maxJsonBodyBytes);
   const req = decodeOr400(() => decodeSendMessageRequest(body));
   let result;
+  const stored = { id: req.id, envelope: req.envelope, receivedAt: ctx.now, expiresAt: ctx.now + app.limits.messageRetentionMs };
   try {
-    result = await app.store.enqueue(target, { id: req.id, envelope: req.envelope, receivedAt: ctx.now, expiresAt: ctx.now + app.limits.messageRetentionMs });
+    result = await app.store.enqueue(target, stored);
   } catch (e) {
     if (isStoreError(e, 'ERR_STORE_NOT_FOUND')) throw new ServerError('ERR_API_NOT_FOUND', 'no such device');
     throw e;
@@ -34,7 +35,8 @@ export const send: Handler = async (ctx) => {
     app.metrics.add('messages_duplicate');
   } else {
     app.metrics.add('messages_enqueued');
-    app.fanout.wake(deviceKey(target.username, target.deviceId));
+    // Carries the message, now durable, so a caught-up WebSocket pushes it without a store read.
+    app.fanout.wake(deviceKey(target.username, target.deviceId), { seq: result.seq, ...stored });
   }
   return jsonResponse(200, encodeSendMessageResponse(result));
 };

@@ -1,11 +1,12 @@
 // docs/protocol/09 §9.8: the WebSocket. One connection per device: authenticate with the first frame
 // (within wsAuthTimeoutMs, else 4401), get "ready", then every queued message in arrival order —
 // the backlog first, then each new one as it is enqueued (the fan-out wakes the connection, which
-// pulls from the store) — with at most maxInflight pushed and unacknowledged. Acks delete. Whatever
+// pulls from the store — or, when it is caught up, pushes the message the wake carries without a
+// store read) — with at most maxInflight pushed and unacknowledged. Acks delete. Whatever
 // is not acknowledged is pushed again on the next connection. A malformed frame closes with 4400 and
 // changes nothing; a second connection of the same device replaces the first (4409).
 import { decodeClientFrame, encodeServerFrame, WS_CLOSE_MALFORMED, WS_CLOSE_REPLACED, WS_CLOSE_UNAUTHORIZED, type ClientFrame, type ServerFrame } from '@sotto/protocol';
-import type { DeviceAddress, OneTimePrekeyCounts } from '@sotto/store';
+import type { DeviceAddress, OneTimePrekeyCounts, QueuedMessage } from '@sotto/store';
 import type { AppState } from '../internal/context.ts';
 import { deviceKey, type DeviceListener } from '../internal/fanout.ts';
 import { acknowledge, readQueue } from './messages.ts';
@@ -48,6 +49,12 @@ export class LiveConnection implements WebSocketSession, DeviceListener {
   #cursor = 0;
   #pumping = false;
   #pumpAgain = false;
+  /** True when the last store read found nothing after the cursor and every message enqueued since
+   *  was pushed straight from its wake: the store holds nothing to push, so a wake that carries its
+   *  message can be pushed without a read, and an ack needs no read. Anything uncertain (a wake
+   *  without a message, a full window, an out-of-order seq, a read in progress) clears it, and the
+   *  next pull reads the store again. */
+  #caughtUp = false;
 
   constructor(app: AppState, peer: WebSocketPeer, registry: Map<string, LiveConnection>, all: Set<LiveConnection>) {
     this.#app = app;
@@ -102,7 +109,9 @@ export class LiveConnection implements WebSocketSession, DeviceListener {
 
   // --- DeviceListener (the fan-out) ---
 
-  wake(): void {
+  wake(stored?: QueuedMessage): void {
+    if (stored !== undefined && this.#caughtUp && !this.#pumping && this.#pushStored(stored)) return;
+    this.#caughtUp = false;
     this.#pump();
   }
 
@@ -143,7 +152,8 @@ export class LiveConnection implements WebSocketSession, DeviceListener {
     for (const id of ids) this.#inflight.delete(hex(id));
     acknowledge(this.#app, device, ids).then(
       () => {
-        this.#pump();
+        // Caught up: nothing waits in the store, so the freed window needs no read.
+        if (!this.#caughtUp) this.#pump();
       },
       (e: unknown) => {
         this.#fail('ack', e);
@@ -178,6 +188,7 @@ export class LiveConnection implements WebSocketSession, DeviceListener {
     const app = this.#app;
     const device = this.#device;
     if (device === undefined) return;
+    this.#caughtUp = false;
     for (;;) {
       if (!this.#isOpen()) return;
       const room = app.limits.maxInflight - this.#inflight.size;
@@ -190,8 +201,28 @@ export class LiveConnection implements WebSocketSession, DeviceListener {
         this.#send({ type: 'message', seq: m.seq, id: m.id, envelope: m.envelope, receivedAt: m.receivedAt });
       }
       app.metrics.add('messages_delivered', messages.length);
-      if (!more) return;
+      if (!more) {
+        // Messages committed after this read wake the connection, which was pumping: pumpAgain
+        // makes the next pull read the store, and that pull clears #caughtUp first.
+        this.#caughtUp = !this.#pumpAgain;
+        return;
+      }
     }
+  }
+
+  /** Pushes a just-stored message without reading the store, if that keeps seq order and the window;
+   *  false if the caller must fall back to a store read. */
+  #pushStored(m: QueuedMessage): boolean {
+    const app = this.#app;
+    if (!this.#isOpen()) return true;
+    if (m.seq <= this.#cursor) return false; // out of order: let the store decide
+    if (this.#inflight.size >= app.limits.maxInflight) return false; // full window: an ack reads the store
+    if (m.expiresAt <= app.now()) return false;
+    this.#cursor = m.seq;
+    this.#inflight.add(hex(m.id));
+    this.#send({ type: 'message', seq: m.seq, id: m.id, envelope: m.envelope, receivedAt: m.receivedAt });
+    app.metrics.add('messages_delivered', 1);
+    return true;
   }
 
   #isOpen(): boolean {
