@@ -201,6 +201,10 @@ test('errors: one line, the right exit status, friendly words for expected codes
   assert.equal(describeError(Object.assign(trustChanged(), { wasVerified: 'yes' }), ctx).message, unknown.message, 'a non-boolean wasVerified is ignored');
   for (const m of [verified.message, unverified.message, unknown.message]) assert.ok(!m.includes('\n'), 'one line');
   assert.match(describeError(clientError('ERR_NETWORK', 'connect ECONNREFUSED'), ctx).message, /^cannot reach the server at http:\/\/s: connect ECONNREFUSED$/);
+  // A send that gave up with its message kept in the outbox says so, and that it must not be re-sent.
+  const queued = clientError('ERR_NETWORK', 'gave up after 9 attempts');
+  Object.defineProperty(queued, 'queuedId', { value: 'AAAAAAAAAAAAAAAAAAAAAA' });
+  assert.match(describeError(queued, ctx).message, /^the message is queued \(id AAAAAAAAAAAAAAAAAAAAAA\) and will be delivered by your next 'sotto send' or 'sotto receive'; do not send it again\. Cause: cannot reach the server at http:\/\/s: gave up after 9 attempts$/);
   assert.match(describeError(clientError('ERR_KEYSTORE_IO', 'cannot write', { code: 'EACCES' }), ctx).message, /\(EACCES\)/);
   // An unknown code of a known package: its own message, as one line.
   assert.equal(describeError(clientError('ERR_SOMETHING_NEW', 'expected x\ngot y'), ctx).message, 'ERR_SOMETHING_NEW: expected x got y');

@@ -35,6 +35,8 @@ interface CodedError {
   readonly cause?: unknown;
   /** ClientError's ERR_TRUST_CHANGED detail: whether the changed contact had been verified. */
   readonly wasVerified?: boolean;
+  /** ClientError's detail when a send gave up but its message stays in the outbox. */
+  readonly queuedId?: string;
 }
 
 function coded(e: unknown): CodedError | undefined {
@@ -42,7 +44,19 @@ function coded(e: unknown): CodedError | undefined {
   const code: unknown = (e as { code?: unknown }).code;
   if (typeof code !== 'string') return undefined;
   const wasVerified: unknown = (e as { wasVerified?: unknown }).wasVerified;
-  return { name: e.name, code, message: e.message, cause: e.cause, ...(typeof wasVerified === 'boolean' ? { wasVerified } : {}) };
+  const queuedId: unknown = (e as { queuedId?: unknown }).queuedId;
+  return {
+    name: e.name,
+    code,
+    message: e.message,
+    cause: e.cause,
+    ...(typeof wasVerified === 'boolean' ? { wasVerified } : {}),
+    ...(typeof queuedId === 'string' ? { queuedId } : {}),
+  };
+}
+
+function withoutQueued(e: CodedError): CodedError {
+  return { name: e.name, code: e.code, message: e.message, cause: e.cause, ...(e.wasVerified === undefined ? {} : { wasVerified: e.wasVerified }) };
 }
 
 /** The message without the "ERR_X: " prefix the SDK's errors carry. */
@@ -68,6 +82,11 @@ export function describeError(e: unknown, ctx: ErrorContext = {}): DescribedErro
 function friendly(e: CodedError, ctx: ErrorContext): string {
   const home = ctx.home ?? 'the home directory';
   const who = ctx.contact ?? 'the contact';
+  if (e.queuedId !== undefined) {
+    // The SDK kept the sealed message in its outbox: the next command delivers it. Sending the text
+    // again would make a second copy with another id.
+    return `the message is queued (id ${e.queuedId}) and will be delivered by your next 'sotto send' or 'sotto receive'; do not send it again. Cause: ${friendly(withoutQueued(e), ctx)}`;
+  }
   switch (e.code) {
     case 'ERR_KEYSTORE_WRONG_PASSPHRASE':
       return `wrong passphrase for the keystore in ${home}`;

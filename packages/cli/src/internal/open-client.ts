@@ -1,6 +1,7 @@
 // Opening the account for one command: passphrase (env or prompt), then the keystore, then the
 // command's work, and the client is always closed again (its WebSocket, its keystore key).
 import { openClient, type SottoClient } from '@sotto/client';
+import { nodeWebSocket, softwareKeystore } from '@sotto/client/node';
 import type { ClientGlobals } from './args.ts';
 import type { Context } from './context.ts';
 import { getPassphrase } from './passphrase.ts';
@@ -8,7 +9,7 @@ import { getPassphrase } from './passphrase.ts';
 export async function withClient<T>(globals: ClientGlobals, ctx: Context, work: (client: SottoClient) => Promise<T>): Promise<T> {
   const passphrase = await getPassphrase(ctx, globals.home, false);
   // --server (or $SOTTO_SERVER) overrides the server stored at registration (a server that moved).
-  const client = await openClient({ home: globals.home, passphrase, ...(globals.serverExplicit ? { serverUrl: globals.serverUrl } : {}) });
+  const client = await openClient({ keystore: softwareKeystore(globals.home), webSocket: nodeWebSocket, passphrase, ...(globals.serverExplicit ? { serverUrl: globals.serverUrl } : {}) });
   ctx.learned.server = client.serverUrl;
   let result: T;
   try {
