@@ -1,6 +1,6 @@
 // Makes `npm start` and `npm test` work on a fresh clone: installs npm packages when they are missing,
 // and (when a later test needs them) Debian packages through apt-get. Only prints what it does.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,14 +21,33 @@ if (!existsSync(marker) || !existsSync(join(root, 'node_modules', 'tsx'))) {
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 
+// The web client (packages/web/dist, served by `sotto serve` at /): built when missing or older than
+// any of its sources — its own and those of the packages it bundles.
+const newest = (p) => (statSync(p).isDirectory() ? Math.max(0, ...readdirSync(p).map((n) => newest(join(p, n)))) : statSync(p).mtimeMs);
+const web = join(root, 'packages', 'web');
+if (existsSync(web)) {
+  const built = join(web, 'dist', 'index.html');
+  const sources = [join(web, 'index.html'), join(web, 'vite.config.ts'), join(web, 'public'), ...['web', 'client', 'crypto', 'protocol'].map((p) => join(root, 'packages', p, 'src'))];
+  if (!existsSync(built) || newest(built) < Math.max(...sources.filter(existsSync).map(newest))) {
+    process.stdout.write('ensure-deps: building the web client (packages/web/dist)\n');
+    run('npm', ['run', '--silent', 'build:web']);
+  }
+}
+
 // `npm test` only (never `npm start`): packages/crypto/test/mlkem-wasm.test.ts rebuilds the ML-KEM
 // WebAssembly binary to check that it is reproducible, which needs clang and wasm-ld (Debian's clang
 // and lld packages); packages/store/test/postgres.test.ts starts a throw-away PostgreSQL server, which
-// needs Debian's initdb and pg_ctl (/usr/lib/postgresql/<version>/bin, package postgresql).
+// needs Debian's initdb and pg_ctl (/usr/lib/postgresql/<version>/bin, package postgresql); the browser
+// tests (packages/test-support/src/browser.ts) drive Debian's Chromium at /usr/bin/chromium through
+// playwright-core, which never downloads a browser itself.
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const hasPostgres = () => spawnSync('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/initdb'], { stdio: 'ignore' }).status === 0;
 if (process.env.npm_lifecycle_event === 'test') {
-  const missing = [...(has('clang') && has('wasm-ld') ? [] : ['clang', 'lld']), ...(hasPostgres() ? [] : ['postgresql'])];
+  const missing = [
+    ...(has('clang') && has('wasm-ld') ? [] : ['clang', 'lld']),
+    ...(hasPostgres() ? [] : ['postgresql']),
+    ...(existsSync('/usr/bin/chromium') ? [] : ['chromium']),
+  ];
   if (missing.length > 0) {
     process.stdout.write(`ensure-deps: installing Debian packages ${missing.join(' ')}\n`);
     // The tests start their own throw-away server; Debian would also create and start a 'main' cluster.

@@ -16,6 +16,7 @@ const packages = [
   { section: '@sotto/server', file: 'packages/server/src/errors.ts', union: 'ServerErrorCode' },
   { section: '@sotto/client', file: 'packages/client/src/errors.ts', union: 'ClientErrorCode' },
   { section: '@sotto/cli', file: 'packages/cli/src/errors.ts', union: 'CliErrorCode' },
+  { section: '@sotto/web', file: 'packages/web/src/errors.ts', union: 'WebErrorCode' },
   { section: '@sotto/attacks', file: 'packages/attacks/src/errors.ts', union: 'AttacksErrorCode' },
 ] as const;
 
