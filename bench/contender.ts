@@ -1,4 +1,4 @@
-// What each implementation under test provides to the harness (bench/run.ts). Every operation does
+// What each implementation under test provides to the harness (bench/protocol-bench.ts). Every operation does
 // its untimed preparation itself and returns the seconds spent in the timed part only.
 export interface SetupTimes {
   /** Seconds for `count` initiators: process (verify) a prekey bundle, start the session, encrypt the first message. */

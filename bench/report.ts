@@ -17,9 +17,9 @@ function fmt(n: number): string {
   return n.toFixed(Math.abs(n) >= 10 ? 1 : 2);
 }
 
-export function printTable(results: readonly Result[], notes: ReadonlyMap<string, string>, targets: readonly Target[]): void {
-  const rows = results.map((r) => [r.metric, r.unit, fmt(r.value), fmt(r.baselineValue), `${r.ratio.toFixed(2)}×`, notes.get(r.metric) ?? '']);
-  const head = ['metric', 'unit', 'value', 'baseline', 'ratio', 'spread (value / baseline); median of per-round ratios'];
+export function printTable(results: readonly Result[], notes: ReadonlyMap<string, string>, targets: readonly Target[], notesHeading = 'spread (value / baseline); median of per-round ratios'): void {
+  const rows = results.map((r) => [r.metric, r.unit, fmt(r.value), fmt(r.baselineValue), `${r.ratio.toFixed(r.ratio < 0.1 ? 3 : 2)}×`, notes.get(r.metric) ?? '']);
+  const head = ['metric', 'unit', 'value', 'baseline', 'ratio', notesHeading];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
   console.log(line(head));

@@ -1,0 +1,114 @@
+// A throw-away PostgreSQL cluster for the server benchmarks, like the store tests' fixture
+// (packages/store/test/fixtures/postgres-cluster.ts: Debian's binaries, a temporary directory, trust
+// authentication for the socket in that directory and 127.0.0.1 only, owned by CLUSTER_USER when run
+// as root) with one difference that matters for a benchmark of *durable* delivery: fsync,
+// full_page_writes and synchronous_commit keep their production defaults (on), so a COMMIT — and so
+// Sotto's acknowledgement of a send — waits for the WAL to reach the disk. The fixture turns them off
+// because its tests check behaviour, not power-cut durability.
+import { spawnSync } from 'node:child_process';
+import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { CLUSTER_USER, findPostgresBin } from '../../packages/store/test/fixtures/postgres-cluster.ts';
+
+export interface BenchCluster {
+  /** postgres://… of a fresh, empty database. */
+  readonly url: string;
+  /** The postmaster's pid (its children are the backends: processes.ts processTree). */
+  readonly pid: number;
+  /** CHECKPOINT: writes out the dirty buffers now, so that the cluster's background writes do not
+   *  land in the middle of the next measurement (of either server: both share the disk). */
+  checkpoint(): Promise<void>;
+  /** Shuts the server down and deletes the directory; idempotent. */
+  stop(): void;
+}
+
+function run(cmd: string, args: readonly string[], as?: { uid: number; gid: number; cwd: string }): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' }, ...(as ?? {}) });
+  if (r.status !== 0) throw new Error(`'${cmd} ${args.join(' ')}' failed (${String(r.status ?? r.signal)}): ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** As root: uid/gid of CLUSTER_USER (created as the fixture does when missing); otherwise undefined. */
+function owner(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  if (spawnSync('id', ['-u', CLUSTER_USER]).status !== 0) {
+    spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', CLUSTER_USER]);
+  }
+  return { uid: Number(run('id', ['-u', CLUSTER_USER]).trim()), gid: Number(run('id', ['-g', CLUSTER_USER]).trim()) };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
+  return address.port;
+}
+
+export async function startBenchCluster(): Promise<BenchCluster> {
+  const bin = findPostgresBin();
+  const who = owner();
+  const dir = mkdtempSync(join(tmpdir(), 'sotto-bench-pg-'));
+  const data = join(dir, 'data');
+  const as = who === undefined ? undefined : { ...who, cwd: dir };
+  if (who !== undefined) chownSync(dir, who.uid, who.gid);
+  let started = false;
+  // Ctrl-C ends the bench without 'exit' handlers: the cluster (a daemon) must not outlive it.
+  const interrupted = (): void => {
+    stop();
+    process.exit(130);
+  };
+  const stop = (): void => {
+    if (started) spawnSync(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w', '-s'], { stdio: 'ignore', ...(as ?? {}) });
+    started = false;
+    rmSync(dir, { recursive: true, force: true });
+    process.removeListener('exit', stop);
+    process.removeListener('SIGINT', interrupted);
+    process.removeListener('SIGTERM', interrupted);
+  };
+  process.once('exit', stop);
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C'], as);
+    writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhost all all 127.0.0.1/32 trust\n');
+    let port = 0;
+    for (let attempt = 1; ; attempt++) {
+      port = await freePort();
+      // Durability settings stay at their defaults (fsync, synchronous_commit, full_page_writes: on).
+      const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=100`;
+      const r = spawnSync(join(bin, 'pg_ctl'), ['start', '-D', data, '-w', '-s', '-l', join(dir, 'server.log'), '-o', options], { encoding: 'utf8', ...(as ?? {}) });
+      started = r.status === 0;
+      if (started) break;
+      if (attempt === 3) throw new Error(`pg_ctl start failed: ${r.stderr}`);
+    }
+    const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+    admin.on('error', () => undefined); // the server stopping under it: nothing left to do
+    await admin.connect();
+    const settings = await admin.query<{ name: string; setting: string }>("SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')");
+    for (const s of settings.rows) if (s.setting !== 'on') throw new Error(`expected ${s.name} = on, got ${s.setting}`);
+    await admin.query("CREATE DATABASE sotto_bench ENCODING 'UTF8' TEMPLATE template0");
+    return {
+      url: `postgres://postgres@127.0.0.1:${port}/sotto_bench`,
+      pid,
+      checkpoint: async () => {
+        await admin.query('CHECKPOINT');
+      },
+      stop: () => {
+        admin.end().catch(() => undefined);
+        stop();
+      },
+    };
+  } catch (e) {
+    stop();
+    throw e;
+  }
+}

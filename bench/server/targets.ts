@@ -1,0 +1,324 @@
+// The servers under test and their simulated clients. A Target is one server child — the bare relay
+// or Sotto (SQLite or PostgreSQL) — and opens sets of connected clients; a ClientSet sends messages
+// between its clients and reports every message a receiver gets. Both kinds of client do the same
+// work per message: the sender sends and waits for the server's acknowledgement; the receiver gets a
+// push, reports it, and acknowledges it (acks of one event-loop turn go in one frame, as a client
+// that processes a burst would).
+//
+// Sotto clients speak docs/protocol/09 through @sotto/protocol's codecs: accounts registered over
+// HTTP with real identity keys (§9.3), bearer tokens from signed challenges (§9.4), one /v1/ws
+// receiver per account (§9.8), and sealed sends — PUT /v1/messages with Sotto-Access-Key and no
+// sender (§9.7). Envelopes are random bytes of a bucket size: the server cannot tell them from real
+// sealed envelopes, and the bench measures the server, not the client's cryptography.
+import { randomFillSync } from 'node:crypto';
+import { join } from 'node:path';
+import { WebSocket, type RawData } from 'ws';
+import { fastProvider } from '@sotto/crypto';
+import {
+  IdentityKeyPair,
+  accessKeyFromProfileKey,
+  buildRegistrationMessage,
+  buildServerAuthMessage,
+  decodeChallengeResponse,
+  decodeRegistrationResponse,
+  decodeSendMessageResponse,
+  decodeServerFrame,
+  decodeTokenResponse,
+  encodeAccessKeyHeader,
+  encodeBase64url,
+  encodeClientFrame,
+  encodeRegistrationRequest,
+  encodeSendMessageRequest,
+  encodeTokenRequest,
+  type Rng,
+} from '@sotto/protocol';
+import { expectStatus, HttpClient } from './http.ts';
+import { cpuSeconds, processTree, rssBytes, startServerChild, type ServerChild } from './processes.ts';
+
+const rng: Rng = (n) => randomFillSync(new Uint8Array(n));
+
+/** Every envelope is this long: the smallest sealed bucket (docs/protocol/06 §6.7), a short text. */
+export const ENVELOPE_BYTES = 512;
+/** Sockets of the load generator's HTTP keep-alive pool per Sotto server. */
+const HTTP_SOCKETS = 128;
+/** Registrations and connection handshakes in flight at once. */
+export const SETUP_CONCURRENCY = 64;
+
+/** Where a ClientSet reports deliveries and broken connections. */
+export interface Sink {
+  /** A receiver got the message whose id is `key` (base64url). */
+  deliver(key: string): void;
+  /** A connection failed or was closed by the server: the run is void. */
+  fail(error: Error): void;
+}
+
+export interface ClientSet {
+  readonly size: number;
+  /** Sends message `id` from client `from` to client `to`; resolves on the server's acknowledgement
+   *  (Sotto's is sent once the message is on disk, §9.7; the relay's once it has forwarded it). */
+  send(from: number, to: number, id: Uint8Array, key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Target {
+  /** Short name for tables, e.g. "sotto/sqlite". */
+  readonly name: string;
+  readonly child: ServerChild;
+  /** CPU seconds used so far by the server: its process, plus the database's processes if any. */
+  serverCpu(): number;
+  /** Resident memory of the server process (bytes). */
+  rss(): number;
+  /** Makes sure `count` clients can connect (Sotto: registers the accounts and gets their tokens). */
+  prepare(count: number, progress?: (done: number) => void): Promise<void>;
+  /** Opens and authenticates the first `count` clients' connections. */
+  connect(count: number, sink: Sink): Promise<ClientSet>;
+  stop(): Promise<void>;
+}
+
+/** Runs `f` over 0..count-1 with at most `limit` calls in flight. */
+export async function mapLimit<T>(count: number, limit: number, f: (i: number) => Promise<T>): Promise<T[]> {
+  const out = new Array<T>(count);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      out[i] = await f(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+  return out;
+}
+
+/**
+ * Opens a WebSocket, sends `hello`, and resolves once the first frame passes `isReady`; every later
+ * frame goes to `onFrame` (attached before `hello` is sent, so that no frame pushed right after the
+ * ready one is missed).
+ */
+function openSocket(url: string, hello: string, isReady: (frame: RawData) => boolean, onFrame: (ws: WebSocket, frame: RawData) => void): Promise<WebSocket> {
+  return new Promise<WebSocket>((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    let ready = false;
+    ws.once('error', reject);
+    ws.once('open', () => {
+      ws.send(hello);
+    });
+    ws.on('message', (data: RawData) => {
+      if (ready) {
+        onFrame(ws, data);
+        return;
+      }
+      ws.off('error', reject);
+      ws.on('error', () => undefined); // the close that follows is what the caller watches
+      if (!isReady(data)) {
+        reject(new Error(`expected a ready frame, got ${frameText(data).slice(0, 200)}`));
+        return;
+      }
+      ready = true;
+      resolve(ws);
+    });
+    ws.once('close', (code) => {
+      reject(new Error(`closed (${code}) before it was ready`));
+    });
+  });
+}
+
+/** Collects the ids a receiver got in this event-loop turn and acknowledges them in one frame. */
+function acker(send: (ids: readonly string[]) => void): (key: string) => void {
+  let pending: string[] = [];
+  return (key) => {
+    if (pending.length === 0) {
+      setImmediate(() => {
+        const ids = pending;
+        pending = [];
+        send(ids);
+      });
+    }
+    pending.push(key);
+  };
+}
+
+function closeAll(sockets: readonly WebSocket[]): Promise<void> {
+  return Promise.all(
+    sockets.map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === WebSocket.CLOSED) {
+            resolve();
+            return;
+          }
+          ws.once('close', () => {
+            resolve();
+          });
+          ws.close(1000);
+        }),
+    ),
+  ).then(() => undefined);
+}
+
+/** A frame's bytes (`ws` hands out a Buffer unless told otherwise; the other forms for completeness). */
+function frameBytes(data: RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? Buffer.from(data) : data;
+}
+const frameText = (data: RawData): string => frameBytes(data).toString('utf8');
+
+const b64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
+
+// --- the bare relay ---
+
+export async function startRelay(): Promise<Target> {
+  const child = await startServerChild('bare relay', 'bench/server/bare-relay.ts', [], /^listening (\d+)$/m);
+  const url = `ws://127.0.0.1:${child.ready}`;
+  return {
+    name: 'bare relay',
+    child,
+    serverCpu: () => cpuSeconds(child.pid),
+    rss: () => rssBytes(child.pid),
+    prepare: () => Promise.resolve(),
+    async connect(count, sink) {
+      const envelope = b64(rng(ENVELOPE_BYTES));
+      const pending = Array.from({ length: count }, () => new Map<string, () => void>());
+      const sockets = await mapLimit(count, SETUP_CONCURRENCY, async (i) => {
+        const mine = pending[i] ?? new Map<string, () => void>();
+        let ack: ((key: string) => void) | undefined;
+        const ws = await openSocket(
+          url,
+          JSON.stringify({ type: 'hello', name: `c${i}` }),
+          (f) => (JSON.parse(frameText(f)) as { type?: unknown }).type === 'ready',
+          (socket, data) => {
+            const frame = JSON.parse(frameText(data)) as { type: string; id: string };
+            if (frame.type === 'message') {
+              sink.deliver(frame.id);
+              ack ??= acker((ids) => {
+                socket.send(JSON.stringify({ type: 'ack', ids }));
+              });
+              ack(frame.id);
+            } else if (frame.type === 'ok') {
+              const done = mine.get(frame.id);
+              mine.delete(frame.id);
+              done?.();
+            }
+          },
+        );
+        ws.on('close', (code) => {
+          if (code !== 1000 && code !== 1005) sink.fail(new Error(`bare relay closed client ${i} (${code})`));
+        });
+        return ws;
+      });
+      return {
+        size: count,
+        send(from, to, _id, key) {
+          return new Promise<void>((resolve) => {
+            pending[from]?.set(key, resolve);
+            sockets[from]?.send(`{"type":"send","to":"c${to}","id":"${key}","envelope":"${envelope}"}`);
+          });
+        },
+        close: () => closeAll(sockets),
+      };
+    },
+    stop: () => child.stop(),
+  };
+}
+
+// --- Sotto ---
+
+interface Account {
+  readonly username: string;
+  readonly accessKeyHeader: string;
+  readonly token: Uint8Array;
+}
+
+async function registerAccount(http: HttpClient, username: string): Promise<Account> {
+  const crypto = fastProvider;
+  const identity = await IdentityKeyPair.generate(crypto, rng);
+  const accessKey = accessKeyFromProfileKey(crypto, rng(32));
+  const signature = await identity.sign(crypto, buildRegistrationMessage(username, 1, accessKey));
+  const json = { 'content-type': 'application/json' };
+  const reg = await http.call('POST', '/v1/accounts', json, encodeRegistrationRequest({ username, identityKey: identity.publicKey, deviceId: 1, accessKey, signature }));
+  decodeRegistrationResponse(expectStatus(reg, 201, 'register'));
+  const { challenge } = decodeChallengeResponse(expectStatus(await http.call('POST', '/v1/auth/challenge', {}), 200, 'challenge'));
+  const proof = await identity.sign(crypto, buildServerAuthMessage(challenge, username, 1));
+  const tok = await http.call('POST', '/v1/auth/token', json, encodeTokenRequest({ username, deviceId: 1, challenge, signature: proof }));
+  const { token } = decodeTokenResponse(expectStatus(tok, 200, 'token'));
+  return { username, accessKeyHeader: encodeAccessKeyHeader(accessKey), token };
+}
+
+export interface SottoOptions {
+  /** Directory for the SQLite file (a new temporary directory on the real disk), or… */
+  readonly dataDir?: string;
+  /** …a PostgreSQL URL, plus the postmaster's pid so that the database's CPU is counted too. */
+  readonly database?: { readonly url: string; readonly pid: number };
+  /** Extra node flags for the server child, e.g. --cpu-prof. */
+  readonly nodeFlags?: readonly string[];
+}
+
+export async function startSotto(name: string, options: SottoOptions): Promise<Target> {
+  const args = options.database !== undefined ? ['--database', options.database.url] : ['--data', options.dataDir ?? join('/nonexistent', 'data')];
+  const child = await startServerChild(name, 'bench/server/sotto-server.ts', args, /^sotto: listening on (http:\/\/\S+)$/m, options.nodeFlags);
+  const baseUrl = child.ready;
+  const wsUrl = `${baseUrl.replace(/^http:/, 'ws:')}/v1/ws`;
+  const http = new HttpClient(baseUrl, HTTP_SOCKETS);
+  const accounts: Account[] = [];
+  const dbPid = options.database?.pid;
+  const prefix = `bench${b64(rng(3)).replace(/[^a-z0-9]/gi, 'x').toLowerCase()}_`;
+  return {
+    name,
+    child,
+    serverCpu: () => cpuSeconds(child.pid) + (dbPid === undefined ? 0 : processTree(dbPid).reduce((s, p) => s + cpuSeconds(p), 0)),
+    rss: () => rssBytes(child.pid),
+    async prepare(count, progress) {
+      const start = accounts.length;
+      if (count <= start) return;
+      let done = 0;
+      const created = await mapLimit(count - start, SETUP_CONCURRENCY, async (i) => {
+        const a = await registerAccount(http, `${prefix}${start + i}`);
+        if (++done % 1000 === 0) progress?.(start + done);
+        return a;
+      });
+      accounts.push(...created);
+    },
+    async connect(count, sink) {
+      if (count > accounts.length) throw new Error(`${name}: ${count} clients wanted, ${accounts.length} accounts prepared`);
+      const envelope = rng(ENVELOPE_BYTES);
+      const sockets = await mapLimit(count, SETUP_CONCURRENCY, async (i) => {
+        const account = accounts[i];
+        if (account === undefined) throw new Error('unreachable: account index checked above');
+        let ack: ((key: string) => void) | undefined;
+        const ws = await openSocket(
+          wsUrl,
+          encodeClientFrame({ type: 'auth', token: account.token }),
+          (f) => decodeServerFrame(frameBytes(f)).type === 'ready',
+          (socket, data) => {
+            const frame = decodeServerFrame(frameBytes(data));
+            if (frame.type !== 'message') return;
+            const key = encodeBase64url(frame.id);
+            sink.deliver(key);
+            ack ??= acker((keys) => {
+              socket.send(encodeClientFrame({ type: 'ack', ids: keys.map((k) => Buffer.from(k, 'base64url')) }));
+            });
+            ack(key);
+          },
+        );
+        ws.on('close', (code) => {
+          if (code !== 1000 && code !== 1005) sink.fail(new Error(`${name} closed client ${i}'s WebSocket (${code})`));
+        });
+        return ws;
+      });
+      return {
+        size: count,
+        async send(_from, to, id) {
+          const account = accounts[to];
+          if (account === undefined) throw new Error(`no client ${to}`);
+          const answer = await http.call('PUT', `/v1/messages/${account.username}/1`, { 'content-type': 'application/json', 'sotto-access-key': account.accessKeyHeader }, encodeSendMessageRequest({ id, envelope }));
+          // A duplicate is expected only when a retry repeated a send the server had already stored.
+          if (decodeSendMessageResponse(expectStatus(answer, 200, 'send')).duplicate && !answer.retried) throw new Error('a fresh message id was reported as a duplicate');
+        },
+        close: () => closeAll(sockets),
+      };
+    },
+    async stop() {
+      http.close();
+      await child.stop();
+    },
+  };
+}
