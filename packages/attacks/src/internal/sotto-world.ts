@@ -14,6 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAccount, type ReceivedMessage, type SottoClient } from '@sotto/client';
+import { nodeWebSocket, softwareKeystore } from '@sotto/client/node';
 import { startServer } from '@sotto/server';
 import { AttacksError } from '../errors.ts';
 import { RecordingProxy } from '../mallory/proxy.ts';
@@ -74,7 +75,7 @@ export class SottoWorld {
   async user(username: string): Promise<SottoUser> {
     const home = join(this.dir, `home-${username}`);
     const passphrase = `correct horse battery staple ${username}`;
-    const client = await createAccount({ home, passphrase, username, serverUrl: this.proxy.url, testOnlyWeakKdf: SCENARIO_KDF });
+    const client = await createAccount({ keystore: softwareKeystore(home, { testOnlyWeakKdf: SCENARIO_KDF }), webSocket: nodeWebSocket, passphrase, username, serverUrl: this.proxy.url });
     const user: SottoUser = { username, home, passphrase, client };
     this.#users.push(user);
     return user;

@@ -3,7 +3,7 @@
 // sealed envelope it recorded. The attempt is deliberately stronger than the real client: the thief's prekey
 // store never refuses a prekey use (no replay record, no deletion), and every stolen session is tried on every
 // message, so what stays secret stays secret because the keys are gone, not because of bookkeeping.
-import { openSoftwareKeystore } from '@sotto/client';
+import { openSoftwareKeystore } from '@sotto/client/node';
 import {
   acceptPrekeyMessage,
   decodeSession,
