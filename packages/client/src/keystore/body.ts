@@ -7,7 +7,7 @@
 import { ClientError } from '../errors.ts';
 import { MAX_KEYSTORE_BODY_BYTES, MAX_KEYSTORE_ENTRIES, MAX_KEYSTORE_NAME_BYTES } from '../limits.ts';
 
-export function encodeBody(entries: Map<string, Uint8Array>): Uint8Array {
+export function encodeBody(entries: ReadonlyMap<string, Uint8Array>): Uint8Array {
   const names = sortedNames(entries);
   if (names.length > MAX_KEYSTORE_ENTRIES) {
     throw new ClientError('ERR_KEYSTORE_ARGUMENT', `expected at most ${MAX_KEYSTORE_ENTRIES} entries, got ${names.length}`);
@@ -75,7 +75,7 @@ export function checkName(name: string): void {
   if (new TextDecoder().decode(b) !== name) throw new ClientError('ERR_KEYSTORE_ARGUMENT', 'expected an entry name of well-formed Unicode');
 }
 
-export function sortedNames(entries: Map<string, Uint8Array>): string[] {
+export function sortedNames(entries: ReadonlyMap<string, Uint8Array>): string[] {
   const enc = new TextEncoder();
   return [...entries.keys()].sort((a, b) => compareBytes(enc.encode(a), enc.encode(b)));
 }

@@ -35,9 +35,10 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { ClientError } from '../errors.ts';
 import { constantTimeEqual, wipe } from '../internal/bytes.ts';
 import { MAX_KEYSTORE_BODY_BYTES } from '../limits.ts';
-import { checkName, decodeBody, encodeBody, sortedNames } from './body.ts';
+import { decodeBody, encodeBody } from './body.ts';
 import { argon2idMaster, checkParams, passphraseBytes, PRODUCTION_ARGON2ID, type Argon2idParams } from './kdf.ts';
 import type { Keystore, KeystoreOpener } from './keystore.ts';
+import { SealedEntriesKeystore } from './sealed-entries.ts';
 
 /** The only format version of the `sealed` record this code reads and writes. */
 export const BROWSER_KEYSTORE_VERSION = 1;
@@ -314,21 +315,17 @@ export async function deleteBrowserKeystore(name: string, opts: { readonly index
 // ---------------------------------------------------------------------------------------------------
 // The open keystore
 
-const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
 
-class BrowserKeystore implements Keystore {
+class BrowserKeystore extends SealedEntriesKeystore {
   readonly #db: IdbDatabase;
   readonly #subtle: SubtleLike;
   readonly #deviceKey: DeviceKey;
   #header: Uint8Array;
   #passKey: Uint8Array;
   #verifier: Uint8Array;
-  #entries: Map<string, Uint8Array>;
   readonly #weakKdf: boolean;
   readonly #release: () => void;
-  #closed = false;
-  /** Writes run one at a time, in call order (each re-seals the whole state). */
-  #queue: Promise<unknown> = Promise.resolve();
+  protected readonly redacted = '[BrowserKeystore: redacted]';
 
   constructor(
     db: IdbDatabase,
@@ -341,162 +338,54 @@ class BrowserKeystore implements Keystore {
     weakKdf: boolean,
     release: () => void,
   ) {
+    super(entries);
     this.#db = db;
     this.#subtle = s;
     this.#deviceKey = deviceKey;
     this.#header = header;
     this.#passKey = passKey;
     this.#verifier = verifier;
-    this.#entries = entries;
     this.#weakKdf = weakKdf;
     this.#release = release;
   }
 
-  get(name: string): Promise<Uint8Array | undefined> {
-    return Promise.resolve().then(() => {
-      this.#open();
-      checkName(name);
-      return this.#entries.get(name)?.slice();
-    });
+  protected async persist(next: ReadonlyMap<string, Uint8Array>): Promise<void> {
+    const sealed = await seal(this.#subtle, this.#deviceKey, this.#header, this.#passKey, this.#verifier, next);
+    await writeRecords(this.#db, sealed);
   }
 
-  names(): Promise<string[]> {
-    return Promise.resolve().then(() => {
-      this.#open();
-      return sortedNames(this.#entries);
-    });
-  }
-
-  put(name: string, bytes: Uint8Array): Promise<void> {
-    return Promise.resolve().then(() => {
-      checkName(name);
-      if (!(bytes instanceof Uint8Array)) throw new ClientError('ERR_KEYSTORE_ARGUMENT', 'expected the value to be a Uint8Array');
-      return this.#serial(() => this.#apply(new Map([[name, bytes.slice()]])));
-    });
-  }
-
-  update(changes: ReadonlyMap<string, Uint8Array | null>): Promise<void> {
-    return Promise.resolve().then(() => {
-      if (!((changes as unknown) instanceof Map)) throw new ClientError('ERR_KEYSTORE_ARGUMENT', 'expected the changes as a Map');
-      const copies = new Map<string, Uint8Array | null>();
-      for (const [name, bytes] of changes) {
-        checkName(name);
-        if (bytes !== null && !(bytes instanceof Uint8Array)) throw new ClientError('ERR_KEYSTORE_ARGUMENT', 'expected each value to be a Uint8Array or null');
-        copies.set(name, bytes === null ? null : bytes.slice());
-      }
-      return this.#serial(() => this.#apply(copies));
-    });
-  }
-
-  delete(name: string): Promise<boolean> {
-    return Promise.resolve().then(() => {
-      checkName(name);
-      return this.#serial(async () => {
-        if (!this.#entries.has(name)) return false;
-        await this.#apply(new Map([[name, null]]));
-        return true;
-      });
-    });
-  }
-
-  /** Seals the next state, writes it, and only then makes it current: a failed write changes nothing. */
-  async #apply(copies: Map<string, Uint8Array | null>): Promise<void> {
-    const next = new Map(this.#entries);
-    for (const [name, v] of copies) {
-      if (v === null) next.delete(name);
-      else next.set(name, v);
+  protected async rekey(cur: Uint8Array, nxt: Uint8Array, entries: ReadonlyMap<string, Uint8Array>): Promise<void> {
+    const old = parseHeader(this.#header);
+    const check = await deriveKeys(cur, old.salt, old.params);
+    wipe(cur);
+    const ok = constantTimeEqual(check.verifier, this.#verifier);
+    wipe(check.passKey, check.verifier);
+    if (!ok) {
+      wipe(nxt);
+      throw new ClientError('ERR_KEYSTORE_WRONG_PASSPHRASE', 'the current passphrase given does not unlock this keystore');
     }
+    // Production stores move to the production parameters; a test store keeps its weak ones.
+    const params = this.#weakKdf ? old.params : PRODUCTION_ARGON2ID;
+    const salt = random(SALT_LEN);
+    const derived = await deriveKeys(nxt, salt, params);
+    wipe(nxt);
+    const header = encodeHeader(params, salt);
     try {
-      const sealed = await seal(this.#subtle, this.#deviceKey, this.#header, this.#passKey, this.#verifier, next);
-      await writeRecords(this.#db, sealed);
+      await writeRecords(this.#db, await seal(this.#subtle, this.#deviceKey, header, derived.passKey, derived.verifier, entries));
     } catch (e) {
-      for (const v of copies.values()) if (v !== null) wipe(v);
+      wipe(derived.passKey, derived.verifier);
       throw e;
     }
-    const old = [...copies.keys()].map((n) => this.#entries.get(n)).filter((v): v is Uint8Array => v !== undefined);
-    this.#entries = next;
-    for (const v of old) wipe(v);
+    wipe(this.#passKey, this.#verifier);
+    this.#passKey = derived.passKey;
+    this.#verifier = derived.verifier;
+    this.#header = header;
   }
 
-  changePassphrase(current: string, next: string): Promise<void> {
-    return Promise.resolve().then(() => {
-      const cur = passphraseBytes(current);
-      const nxt = passphraseBytes(next);
-      return this.#serial(async () => {
-        const old = parseHeader(this.#header);
-        const check = await deriveKeys(cur, old.salt, old.params);
-        wipe(cur);
-        const ok = constantTimeEqual(check.verifier, this.#verifier);
-        wipe(check.passKey, check.verifier);
-        if (!ok) {
-          wipe(nxt);
-          throw new ClientError('ERR_KEYSTORE_WRONG_PASSPHRASE', 'the current passphrase given does not unlock this keystore');
-        }
-        // Production stores move to the production parameters; a test store keeps its weak ones.
-        const params = this.#weakKdf ? old.params : PRODUCTION_ARGON2ID;
-        const salt = random(SALT_LEN);
-        const derived = await deriveKeys(nxt, salt, params);
-        wipe(nxt);
-        const header = encodeHeader(params, salt);
-        try {
-          await writeRecords(this.#db, await seal(this.#subtle, this.#deviceKey, header, derived.passKey, derived.verifier, this.#entries));
-        } catch (e) {
-          wipe(derived.passKey, derived.verifier);
-          throw e;
-        }
-        wipe(this.#passKey, this.#verifier);
-        this.#passKey = derived.passKey;
-        this.#verifier = derived.verifier;
-        this.#header = header;
-      });
-    });
-  }
-
-  close(): Promise<void> {
-    const done = this.#queue.then(
-      () => undefined,
-      () => undefined,
-    );
-    return done.then(() => {
-      if (this.#closed) return;
-      this.#closed = true;
-      wipe(this.#passKey, this.#verifier);
-      for (const v of this.#entries.values()) wipe(v);
-      this.#entries = new Map();
-      this.#db.close();
-      this.#release();
-    });
-  }
-
-  toString(): string {
-    return '[BrowserKeystore: redacted]';
-  }
-
-  toJSON(): string {
-    return this.toString();
-  }
-
-  [inspectCustom](): string {
-    return this.toString();
-  }
-
-  #open(): void {
-    if (this.#closed) throw new ClientError('ERR_KEYSTORE_CLOSED', 'expected an open keystore, got a closed one');
-  }
-
-  #serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(
-      () => {
-        this.#open();
-        return op();
-      },
-      () => {
-        this.#open();
-        return op();
-      },
-    );
-    this.#queue = run.catch(() => undefined);
-    return run;
+  protected release(): void {
+    wipe(this.#passKey, this.#verifier);
+    this.#db.close();
+    this.#release();
   }
 }
 
@@ -517,7 +406,7 @@ function gcm(iv: Uint8Array, header: Uint8Array): GcmParams {
 }
 
 /** header | IV | AES-GCM(deviceKey)(verifier | nonce | XChaCha20-Poly1305(passKey)(body)). */
-async function seal(s: SubtleLike, deviceKey: DeviceKey, header: Uint8Array, passKey: Uint8Array, verifier: Uint8Array, entries: Map<string, Uint8Array>): Promise<Uint8Array> {
+async function seal(s: SubtleLike, deviceKey: DeviceKey, header: Uint8Array, passKey: Uint8Array, verifier: Uint8Array, entries: ReadonlyMap<string, Uint8Array>): Promise<Uint8Array> {
   const body = encodeBody(entries);
   const nonce = random(NONCE_LEN);
   const middle = new Uint8Array(VERIFIER_LEN + NONCE_LEN + body.length + POLY_TAG_LEN);

@@ -42,10 +42,12 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClientError } from '../errors.ts';
+import { constantTimeEqual, toHex, wipe } from '../internal/bytes.ts';
 import { MAX_KEYSTORE_BODY_BYTES } from '../limits.ts';
-import { checkName, decodeBody, encodeBody, sortedNames } from './body.ts';
+import { decodeBody, encodeBody } from './body.ts';
 import { argon2idMaster, checkParams, passphraseBytes, PRODUCTION_ARGON2ID, type Argon2idParams } from './kdf.ts';
 import type { Keystore, KeystoreOpener } from './keystore.ts';
+import { SealedEntriesKeystore } from './sealed-entries.ts';
 
 /** The keystore's file name inside its directory. */
 export const KEYSTORE_FILE = 'keystore.sotto';
@@ -82,7 +84,6 @@ export interface OpenSoftwareKeystoreOptions {
   readonly testOnlyAllowWeakKdf?: boolean;
 }
 
-const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
 
 /** Creates a new, empty keystore in `dir` (created with mode 0700 if missing). Rejects with
  *  ERR_KEYSTORE_EXISTS if one is there already, leaving it untouched. */
@@ -165,120 +166,26 @@ export async function openSoftwareKeystore(
   return new SoftwareKeystore(dir, parsed.header, key, entries, opts.testOnlyAllowWeakKdf === true);
 }
 
-class SoftwareKeystore implements Keystore {
+class SoftwareKeystore extends SealedEntriesKeystore {
   readonly #dir: string;
   #header: Uint8Array;
   #key: Uint8Array;
-  #entries: Map<string, Uint8Array>;
   readonly #weakKdf: boolean;
-  #closed = false;
-  /** Writes run one at a time, in call order, so temp files and in-memory state never interleave. */
-  #queue: Promise<unknown> = Promise.resolve();
+  protected readonly redacted = '[SoftwareKeystore: redacted]';
 
   constructor(dir: string, header: Uint8Array, key: Uint8Array, entries: Map<string, Uint8Array>, weakKdf: boolean) {
+    super(entries);
     this.#dir = dir;
     this.#header = header;
     this.#key = key;
-    this.#entries = entries;
     this.#weakKdf = weakKdf;
   }
 
-  get(name: string): Promise<Uint8Array | undefined> {
-    return Promise.resolve().then(() => {
-      this.#open();
-      checkName(name);
-      const v = this.#entries.get(name);
-      return v === undefined ? undefined : v.slice();
-    });
+  protected persist(next: ReadonlyMap<string, Uint8Array>): Promise<void> {
+    return writeStore(this.#dir, this.#header, this.#key, next, 'replace');
   }
 
-  names(): Promise<string[]> {
-    return Promise.resolve().then(() => {
-      this.#open();
-      return sortedNames(this.#entries);
-    });
-  }
-
-  put(name: string, bytes: Uint8Array): Promise<void> {
-    return Promise.resolve().then(() => {
-      checkName(name);
-      if (!(bytes instanceof Uint8Array)) throw new ClientError('ERR_KEYSTORE_ARGUMENT', 'expected the value to be a Uint8Array');
-      const copy = bytes.slice();
-      return this.#serial(() => this.#put(name, copy));
-    });
-  }
-
-  async #put(name: string, copy: Uint8Array): Promise<void> {
-    const next = new Map(this.#entries);
-    next.set(name, copy);
-    try {
-      await writeStore(this.#dir, this.#header, this.#key, next, 'replace');
-    } catch (e) {
-      wipe(copy);
-      throw e;
-    }
-    const old = this.#entries.get(name);
-    this.#entries = next;
-    if (old !== undefined) wipe(old);
-  }
-
-  update(changes: ReadonlyMap<string, Uint8Array | null>): Promise<void> {
-    return Promise.resolve().then(() => {
-      if (!((changes as unknown) instanceof Map)) throw new ClientError('ERR_KEYSTORE_ARGUMENT', 'expected the changes as a Map');
-      const copies = new Map<string, Uint8Array | null>();
-      for (const [name, bytes] of changes) {
-        checkName(name);
-        if (bytes !== null && !(bytes instanceof Uint8Array)) throw new ClientError('ERR_KEYSTORE_ARGUMENT', 'expected each value to be a Uint8Array or null');
-        copies.set(name, bytes === null ? null : bytes.slice());
-      }
-      return this.#serial(() => this.#update(copies));
-    });
-  }
-
-  async #update(copies: Map<string, Uint8Array | null>): Promise<void> {
-    const next = new Map(this.#entries);
-    for (const [name, v] of copies) {
-      if (v === null) next.delete(name);
-      else next.set(name, v);
-    }
-    try {
-      await writeStore(this.#dir, this.#header, this.#key, next, 'replace');
-    } catch (e) {
-      for (const v of copies.values()) if (v !== null) wipe(v);
-      throw e;
-    }
-    const old = [...copies.keys()].map((n) => this.#entries.get(n)).filter((v): v is Uint8Array => v !== undefined);
-    this.#entries = next;
-    for (const v of old) wipe(v);
-  }
-
-  delete(name: string): Promise<boolean> {
-    return Promise.resolve().then(() => {
-      checkName(name);
-      return this.#serial(() => this.#delete(name));
-    });
-  }
-
-  async #delete(name: string): Promise<boolean> {
-    const old = this.#entries.get(name);
-    if (old === undefined) return false;
-    const next = new Map(this.#entries);
-    next.delete(name);
-    await writeStore(this.#dir, this.#header, this.#key, next, 'replace');
-    this.#entries = next;
-    wipe(old);
-    return true;
-  }
-
-  changePassphrase(current: string, next: string): Promise<void> {
-    return Promise.resolve().then(() => {
-      const cur = passphraseBytes(current);
-      const nxt = passphraseBytes(next);
-      return this.#serial(() => this.#changePassphrase(cur, nxt));
-    });
-  }
-
-  async #changePassphrase(cur: Uint8Array, nxt: Uint8Array): Promise<void> {
+  protected async rekey(cur: Uint8Array, nxt: Uint8Array, entries: ReadonlyMap<string, Uint8Array>): Promise<void> {
     const old = parseHeader(this.#header);
     const check = await deriveKeys(cur, old.salt, old.params);
     wipe(cur);
@@ -294,7 +201,7 @@ class SoftwareKeystore implements Keystore {
     const header = encodeHeader(params, salt, derived.verifier);
     wipe(derived.verifier);
     try {
-      await writeStore(this.#dir, header, derived.key, this.#entries, 'replace');
+      await writeStore(this.#dir, header, derived.key, entries, 'replace');
     } catch (e) {
       wipe(derived.key);
       throw e;
@@ -304,49 +211,8 @@ class SoftwareKeystore implements Keystore {
     this.#header = header;
   }
 
-  close(): Promise<void> {
-    const done = this.#queue.then(
-      () => undefined,
-      () => undefined,
-    );
-    return done.then(() => {
-      if (this.#closed) return;
-      this.#closed = true;
-      wipe(this.#key);
-      for (const v of this.#entries.values()) wipe(v);
-      this.#entries = new Map();
-    });
-  }
-
-  toString(): string {
-    return '[SoftwareKeystore: redacted]';
-  }
-
-  toJSON(): string {
-    return this.toString();
-  }
-
-  [inspectCustom](): string {
-    return this.toString();
-  }
-
-  #open(): void {
-    if (this.#closed) throw new ClientError('ERR_KEYSTORE_CLOSED', 'expected an open keystore, got a closed one');
-  }
-
-  #serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(
-      () => {
-        this.#open();
-        return op();
-      },
-      () => {
-        this.#open();
-        return op();
-      },
-    );
-    this.#queue = run.catch(() => undefined);
-    return run;
+  protected release(): void {
+    wipe(this.#key);
   }
 }
 
@@ -421,7 +287,7 @@ function parseFile(file: Uint8Array, allowWeak: boolean): ParsedHeader & { heade
 // ---------------------------------------------------------------------------------------------------
 // Atomic, durable writes
 
-async function writeStore(dir: string, header: Uint8Array, key: Uint8Array, entries: Map<string, Uint8Array>, mode: 'create' | 'replace'): Promise<void> {
+async function writeStore(dir: string, header: Uint8Array, key: Uint8Array, entries: ReadonlyMap<string, Uint8Array>, mode: 'create' | 'replace'): Promise<void> {
   const body = encodeBody(entries);
   const nonce = random(NONCE_LEN);
   let sealed: Uint8Array;
@@ -489,23 +355,8 @@ async function syncDir(dir: string): Promise<void> {
 // Small helpers
 
 /** Compares two byte strings in time that depends only on their lengths. */
-function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
-}
-
-function wipe(...bufs: Uint8Array[]): void {
-  for (const b of bufs) b.fill(0);
-}
-
 function random(n: number): Uint8Array {
   return new Uint8Array(randomBytes(n));
-}
-
-function toHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
 function errno(e: unknown): string | undefined {
