@@ -7,11 +7,11 @@
 // because its tests check behaviour, not power-cut durability.
 import { spawnSync } from 'node:child_process';
 import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { CLUSTER_USER, findPostgresBin } from '../../packages/store/test/fixtures/postgres-cluster.ts';
+import { freePort } from '@sotto/test-support';
+import { clusterOwner, findPostgresBin, run } from '../../packages/store/test/fixtures/postgres-cluster.ts';
 
 export interface BenchCluster {
   /** postgres://… of a fresh, empty database. */
@@ -25,36 +25,9 @@ export interface BenchCluster {
   stop(): void;
 }
 
-function run(cmd: string, args: readonly string[], as?: { uid: number; gid: number; cwd: string }): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' }, ...(as ?? {}) });
-  if (r.status !== 0) throw new Error(`'${cmd} ${args.join(' ')}' failed (${String(r.status ?? r.signal)}): ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-/** As root: uid/gid of CLUSTER_USER (created as the fixture does when missing); otherwise undefined. */
-function owner(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  if (spawnSync('id', ['-u', CLUSTER_USER]).status !== 0) {
-    spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', CLUSTER_USER]);
-  }
-  return { uid: Number(run('id', ['-u', CLUSTER_USER]).trim()), gid: Number(run('id', ['-g', CLUSTER_USER]).trim()) };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
-  return address.port;
-}
-
 export async function startBenchCluster(): Promise<BenchCluster> {
   const bin = findPostgresBin();
-  const who = owner();
+  const who = clusterOwner();
   const dir = mkdtempSync(join(tmpdir(), 'sotto-bench-pg-'));
   const data = join(dir, 'data');
   const as = who === undefined ? undefined : { ...who, cwd: dir };

@@ -34,7 +34,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -42,7 +41,7 @@ import Database from 'better-sqlite3';
 import { ClientError, createAccount, type FetchLike, type ReceivedMessage, type SottoClient } from '@sotto/client';
 import { nodeWebSocket, openSoftwareKeystore, softwareKeystore } from '@sotto/client/node';
 import { SQLITE_FILE } from '@sotto/server';
-import { startProcess, type ProcessExit, type StartedProcess } from '@sotto/test-support';
+import { freePort, startProcess, type ProcessExit, type StartedProcess } from '@sotto/test-support';
 import { startPostgresCluster } from '../../store/test/fixtures/postgres-cluster.ts';
 import { SOTTO, cleanEnv } from './helpers.ts';
 
@@ -64,19 +63,6 @@ const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => {
     setTimeout(resolve, ms);
   });
-
-/** A free TCP port on 127.0.0.1, as the kernel hands out ephemeral ones. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
-  return address.port;
-}
 
 /** `sotto serve --port <port>`; resolves once it printed that it listens there. */
 async function serveOn(port: number, dataDir: string, extra: readonly string[]): Promise<StartedProcess> {

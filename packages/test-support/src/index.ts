@@ -1,4 +1,4 @@
 export { loadVectors, vectorPath } from './vectors.ts';
 export { seededRng, systemRng } from './rng.ts';
 export { checkWithCorpus, corpusAt, corpusEntries, fromCorpusJson, toCorpusJson, type Corpus, type CorpusEntry, type CorpusPredicate } from './corpus.ts';
-export { runProcess, startProcess, type ProcessExit, type ProcessOptions, type RunResult, type StartedProcess } from './process.ts';
+export { freePort, runProcess, startProcess, type ProcessExit, type ProcessOptions, type RunResult, type StartedProcess } from './process.ts';

@@ -4,6 +4,7 @@
 // same test keeps being served meanwhile. Timeouts here only guard against a hang (the test fails
 // with what the child printed); they are never assertions about speed.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 
 export interface ProcessOptions {
   readonly cwd?: string;
@@ -143,4 +144,18 @@ export async function runProcess(command: string, args: readonly string[], optio
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A free TCP port on 127.0.0.1, as the kernel hands out ephemeral ones (for a server that must be
+ *  restarted on the same port, or a cluster that needs its port before it starts). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
+  return address.port;
 }
