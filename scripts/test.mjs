@@ -32,8 +32,24 @@ if (selected.length === 0) {
   process.stderr.write('test: no test files matched\n');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...selected], {
-  cwd: root,
-  stdio: 'inherit',
-});
+const nodeArgs = ['--import', 'tsx', '--test', '--test-reporter=spec', ...selected];
+
+// Every test talks only to loopback. Where we can (root on Linux: CI and these machines), the whole run
+// goes into a fresh network namespace holding nothing but `lo`, so a test that tried to reach anything
+// else would fail instead of leaking traffic, and WebRTC finds no interface but loopback
+// (shared/notes/browser-calls.md). SOTTO_TEST_NETNS=off turns it off; tests see SOTTO_TEST_NETNS=inside.
+function canUseNetns() {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  if (process.env.SOTTO_TEST_NETNS === 'off' || process.env.SOTTO_TEST_NETNS === 'inside') return false;
+  const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore' });
+  return probe.status === 0;
+}
+
+const r = canUseNetns()
+  ? spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, ...nodeArgs], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, SOTTO_TEST_NETNS: 'inside' },
+    })
+  : spawnSync(process.execPath, nodeArgs, { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);
