@@ -35,6 +35,15 @@ export type ProtocolErrorCode =
   // safety numbers (docs/protocol.md §7)
   | 'ERR_FINGERPRINT_INVALID'
   | 'ERR_FINGERPRINT_VERSION'
+  // call media: SFrame (docs/protocol/11 §11.5, RFC 9605)
+  | 'ERR_SFRAME_MALFORMED'
+  | 'ERR_SFRAME_UNKNOWN_KID'
+  | 'ERR_SFRAME_REPLAY'
+  | 'ERR_SFRAME_AUTH'
+  // calls: key agreement, commitment, SDP (docs/protocol/11 §11.2–11.4)
+  | 'ERR_CALL_SDP'
+  | 'ERR_CALL_COMMITMENT'
+  | 'ERR_CALL_STATE'
   // crypto provider
   | 'ERR_CRYPTO_SMALL_ORDER'
   | 'ERR_CRYPTO_PARAMETER'

@@ -93,6 +93,17 @@ export {
   type FetchQuery,
 } from './api/messages.ts';
 export { encodeAttachmentResponse, decodeAttachmentResponse, type AttachmentResponse } from './api/attachments.ts';
+// TURN credentials for calls (docs/protocol/11 §11.7, `GET /v1/calls/turn`).
+export {
+  encodeTurnCredentialsResponse,
+  decodeTurnCredentialsResponse,
+  isTurnUrl,
+  TURN_USERNAME_RANDOM_BYTES,
+  TURN_CREDENTIAL_BYTES,
+  MAX_TURN_URLS,
+  MAX_TURN_TTL_SECONDS,
+  type TurnCredentialsResponse,
+} from './api/turn.ts';
 export { encodeErrorBody, decodeErrorBody, encodeHealthResponse, decodeHealthResponse, API_ERROR_CODES, API_ERROR_STATUS, type ApiErrorCode, type ApiErrorBody, type HealthResponse } from './api/error-body.ts';
 export {
   encodeClientFrame,
@@ -107,3 +118,37 @@ export {
   type MessageFrame,
   type PrekeysLowFrame,
 } from './api/ws-frames.ts';
+// Calls: SFrame media encryption (docs/protocol/11 §11.5, RFC 9605).
+export {
+  SOTTO_SFRAME_SUITE,
+  SFRAME_REPLAY_WINDOW,
+  encodeSframeHeader,
+  decodeSframeHeader,
+  deriveSframeKeys,
+  sframeEncryptFrame,
+  sframeDecryptFrame,
+  SframeSender,
+  SframeReceiver,
+  type SframeCipherSuite,
+  type SframeKeys,
+  type SframeDirectionOptions,
+} from './call/sframe.ts';
+// Calls: key agreement, hash commitment, SAS and SDP rules (docs/protocol/11 §11.1–11.4).
+export {
+  createCallOffer,
+  answerCallOffer,
+  completeCallAsCaller,
+  completeCallAsCallee,
+  CallerPending,
+  CalleePending,
+  CALL_ID_BYTES,
+  CALLER_SFRAME_KID,
+  CALLEE_SFRAME_KID,
+  type CallOfferMessage,
+  type CallAnswerMessage,
+  type CallConfirmMessage,
+  type CallKeys,
+  type CallSframeKey,
+} from './call/call-key-agreement.ts';
+export { renderSas, type Sas } from './call/sas.ts';
+export { stripAudioLevel, sdpFingerprint } from './call/sdp.ts';

@@ -92,3 +92,17 @@ export const MAX_API_ERROR_MESSAGE_CHARS = 1024;
 /** Deepest nesting a server API JSON text may have: the deepest body (a fetch response) needs 3;
  *  the bound stops a hostile "[[[[…" from exhausting the parser's stack. */
 export const MAX_API_JSON_DEPTH = 8;
+
+// --- calls: SFrame media (docs/protocol/11 §11.5) ---
+
+/** How far below the highest accepted SFrame CTR a frame may arrive and still be accepted (once)
+ *  (docs/protocol/11 §11.5; RFC 9605 §9.3 "Anti-Replay" asks receivers to keep one). 128 frames is 2.56 s of 20-ms
+ *  Opus: far more reordering than a live call tolerates, while the window stays one small bitmap. */
+export const SFRAME_REPLAY_WINDOW = 128;
+
+// --- calls: key agreement (docs/protocol/11 §11.2.4) ---
+
+/** Longest SDP a call offer or answer may carry (docs/protocol/11 §11.2.4): a complete audio-only
+ *  WebRTC description with every ICE candidate is 2–6 KB; the bound keeps a hostile SDP from bloating
+ *  the transcript hash and the session message that carries it. */
+export const MAX_CALL_SDP_CHARS = 16384;
