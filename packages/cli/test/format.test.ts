@@ -97,6 +97,35 @@ test('receive --json objects carry from, id, sentAt and text or file, plus the t
   assert.match(formatMessage({ ...receipt, ids: ['x'] }), /bob received your message$/);
 });
 
+test('voicemail and missed calls: shown with the trust tag, saved like files, JSON with the call id', () => {
+  const vm: MessageView = {
+    kind: 'voicemail',
+    id: 'CCCC',
+    from: 'bob',
+    sentAt: t0,
+    receivedAt: t0,
+    senderState: 'unverified',
+    call: 'DDDD',
+    durationMs: 65_400,
+    file: { name: 'voicemail.webm', size: 4000, mime: 'audio/webm' },
+  };
+  assert.equal(formatMessage(vm, { savedAs: '/in/voicemail.webm' }), `${formatTime(t0)}  bob (unverified) left a voicemail (1:05), saved as /in/voicemail.webm`);
+  assert.deepEqual(messageJson(vm, { savedAs: '/in/voicemail.webm' }), {
+    kind: 'voicemail',
+    id: 'CCCC',
+    from: 'bob',
+    sentAt: t0,
+    receivedAt: t0,
+    senderState: 'unverified',
+    call: 'DDDD',
+    durationMs: 65_400,
+    file: { name: 'voicemail.webm', size: 4000, mime: 'audio/webm', savedAs: '/in/voicemail.webm' },
+  });
+  const missed: MessageView = { kind: 'missed-call', id: 'EEEE', from: 'bob', sentAt: t0, receivedAt: t0, senderState: 'changed', call: 'DDDD' };
+  assert.match(formatMessage(missed), /missed call from bob \(KEY CHANGED: not the key you trusted\)$/);
+  assert.deepEqual(messageJson(missed), { kind: 'missed-call', id: 'EEEE', from: 'bob', sentAt: t0, receivedAt: t0, senderState: 'changed', call: 'DDDD' });
+});
+
 test('contacts: aligned states, a loud note under a changed contact, JSON without keys', () => {
   const list = [
     { username: 'bob', state: 'verified' as const, method: 'safety-number', since: t0 },

@@ -37,15 +37,20 @@ import {
   type Session,
 } from '@sotto/protocol';
 import { decryptAttachment, encryptAttachment } from './attachments/attachment.ts';
-import { checkFileName, checkMime, checkText, encodeContent, type ContentBody } from './content/content.ts';
+import { CallManager } from './calls/call-manager.ts';
+import type { CallPeer } from './calls/call.ts';
+import { platformTimers, type Call, type CallMedia, type IncomingCall, type Timers } from './calls/types.ts';
+import { checkFileName, checkMime, checkText, encodeContent, type CallSignalBody, type ContentBody } from './content/content.ts';
 import { ClientError, isClientError, type ServerErrorInfo } from './errors.ts';
 import { bytesEqual, constantTimeEqual, toHex, utf8 } from './internal/bytes.ts';
 import { Mutex } from './internal/mutex.ts';
 import type { Keystore, KeystoreOpener } from './keystore/keystore.ts';
 import {
+  CALL_SIGNAL_SEND_ATTEMPTS,
   FETCH_PAGE_LIMIT,
   MAX_OUTBOX_MESSAGES,
   MAX_RECEIPT_IDS,
+  MAX_VOICEMAIL_DURATION_MS,
   PREKEY_TARGET_COUNT,
   RECONNECT_INITIAL_MS,
   RECONNECT_MAX_MS,
@@ -90,6 +95,9 @@ export interface ClientOptions {
   readonly fetch?: FetchLike;
   /** Default: Date.now. */
   readonly now?: () => number;
+  /** The timers of calls' time-outs (CALL_RING_TIMEOUT_MS). Default: the platform's. Tests inject
+   *  their own, so a 45 s ring time-out is a function call, not a wait. */
+  readonly timers?: Timers;
 }
 
 export interface SottoClient {
@@ -128,6 +136,22 @@ export interface SottoClient {
   verifyScanned(username: string, scanned: Uint8Array): Promise<Contact>;
   /** Accepts a changed key: state = unverified with the new key (the session with the old key is dropped). */
   acceptNewKey(username: string): Promise<Contact>;
+  /** Calls (docs/protocol/11). They need a live `listen()` loop on both devices: the answer, confirm
+   *  and hang-up come in as session messages. Looks the contact up and applies the trust rules as a
+   *  send does (ERR_TRUST_CHANGED for a `changed` contact), asks `media` for its offer, and sends the
+   *  offer (call-offer, §11.2.1). Resolves with the call in state `dialing`; after CALL_RING_TIMEOUT_MS
+   *  without an answer it ends with `timeout`. ERR_CALL_BUSY while this device has a call. */
+  placeCall(to: string, media: CallMedia): Promise<Call>;
+  /** Offers that ring (fresh, from a contact that is not `changed`) go to every handler; while no
+   *  handler is registered an offer is a `missed-call` message. Returns a function that unregisters. */
+  onIncomingCall(handler: (call: IncomingCall) => void): () => void;
+  /** Uploads `audio` as an encrypted attachment exactly like sendFile (§10.3), then sends a
+   *  `voicemail` message (§11.6) naming `call` (the unanswered call's id, base64url; a fresh id when
+   *  omitted). An ordinary message: it waits in the server's queue and the outbox like any other. */
+  sendVoicemail(to: string, audio: { bytes: Uint8Array; mime: string; durationMs: number }, call?: string): Promise<SentMessage>;
+  /** GET /v1/calls/turn (docs/protocol/11 §11.7): short-lived TURN credentials, shaped as
+   *  RTCIceServer entries; [] when the server has no TURN server (404). */
+  turnServers(): Promise<{ urls: string[]; username: string; credential: string }[]>;
   close(): Promise<void>;
   /** A fixed marker, never state: the client redacts itself (also under JSON and util.inspect). */
   toString(): string;
@@ -142,6 +166,7 @@ interface Environment {
   readonly now: () => number;
   readonly fetch: FetchLike;
   readonly webSocket: WebSocketFactory | undefined;
+  readonly timers: Timers;
 }
 
 function environment(opts: ClientOptions): Environment {
@@ -158,6 +183,7 @@ function environment(opts: ClientOptions): Environment {
     now: opts.now ?? Date.now,
     fetch,
     webSocket: opts.webSocket,
+    timers: opts.timers ?? platformTimers,
   };
 }
 
@@ -265,6 +291,9 @@ class Client implements SottoClient {
   #webSocket: WebSocketFactory | undefined;
   #refilling: Promise<void> | undefined;
   #closed = false;
+  readonly #calls: CallManager;
+  /** Where call failures nobody awaits go: the onError of every running listen / receive. */
+  readonly #callErrorSinks = new Set<(e: unknown) => void>();
 
   constructor(ks: Keystore, env: Environment, identity: IdentityKeyPair, state: ClientState, serverUrl: string) {
     this.#ks = ks;
@@ -283,6 +312,18 @@ class Client implements SottoClient {
         username,
         deviceId,
         signServerAuth: (challenge) => identity.sign(env.crypto, buildServerAuthMessage(challenge, username, deviceId)),
+      },
+    });
+    this.#calls = new CallManager({
+      crypto: env.crypto,
+      rng: env.rng,
+      timers: env.timers,
+      identityKey: identity.publicKey,
+      prepare: (to) => this.#prepare(to),
+      signal: (peer, body) => this.#signal(peer, body),
+      verifyBySas: (peer) => this.#verifyBySas(peer),
+      report: (e) => {
+        for (const sink of [...this.#callErrorSinks]) sink(e);
       },
     });
   }
@@ -462,16 +503,34 @@ class Client implements SottoClient {
    * uploaded only now, once the send is allowed), encrypt, seal, put in the outbox, and deliver.
    */
   async #send(username: string, makeBody: () => Promise<ContentBody>, kind: OutboxItem['kind'], attempts: number): Promise<SentMessage> {
+    const { deviceId, identityKey: key } = await this.#prepare(username);
+    const body = await makeBody();
+    const { item, recipientState } = await this.#seal(username, deviceId, key, body, kind);
+    const res = await this.#deliver(item, attempts);
+    return { id: encodeBase64url(item.id), sentAt: item.sentAt, duplicate: res.duplicate, recipientState };
+  }
+
+  /** The first half of every send to a contact: look it up, apply the trust rules (§10.4), and get a
+   *  session with the key sends go to. */
+  async #prepare(username: string): Promise<CallPeer> {
     await this.ensureRegistered();
     const entry = await this.#lookup(username);
     const deviceId = entry.devices[0];
     if (deviceId === undefined) throw new ClientError('ERR_NOT_FOUND', 'the account has no device');
     const key = await this.#observe(username, entry.identityKey);
     await this.#ensureSession(username, deviceId, key);
-    const body = await makeBody();
-    const { item, recipientState } = await this.#seal(username, deviceId, key, body, kind);
-    const res = await this.#deliver(item, attempts);
-    return { id: encodeBase64url(item.id), sentAt: item.sentAt, duplicate: res.duplicate, recipientState };
+    return { username, identityKey: key, deviceId };
+  }
+
+  /** A call body (docs/protocol/11 §11.6) to exactly the peer's key and device: sealed like every
+   *  message (the trust rules apply again under the lock, the session state is committed), but never
+   *  put in the outbox and retried only briefly — signalling that arrives late is useless
+   *  (src/calls/call-manager.ts). */
+  async #signal(peer: CallPeer, body: CallSignalBody): Promise<void> {
+    this.#checkOpen();
+    await this.#ensureSession(peer.username, peer.deviceId, peer.identityKey);
+    const { item } = await this.#seal(peer.username, peer.deviceId, peer.identityKey, body, 'call');
+    await this.#deliver(item, CALL_SIGNAL_SEND_ATTEMPTS);
   }
 
   /** Observes a key the server showed for `username` and returns the key a send may go to;
@@ -558,7 +617,7 @@ class Client implements SottoClient {
 
   /** Encrypts and seals under the lock, puts the envelope in the outbox and commits the new session
    *  with it, before anything is sent (§10.1, README: persist before sending). */
-  #seal(username: string, deviceId: number, key: Uint8Array, body: ContentBody, kind: OutboxItem['kind']): Promise<{ item: OutboxItem; recipientState: TrustState }> {
+  #seal(username: string, deviceId: number, key: Uint8Array, body: ContentBody, kind: OutboxItem['kind'] | 'call'): Promise<{ item: SealedItem; recipientState: TrustState }> {
     const { crypto, rng, now } = this.#env;
     return this.#transact(async (s) => {
       const contact = s.trust.get(username);
@@ -568,7 +627,8 @@ class Client implements SottoClient {
       }
       const encoded = s.sessions.get(toHex(key));
       if (encoded === undefined) throw new ClientError('ERR_TRUST_CHANGED', 'the session with the contact was dropped while the message was prepared');
-      if (s.outbox.length >= MAX_OUTBOX_MESSAGES) throw new ClientError('ERR_OUTBOX_FULL', `expected fewer than ${MAX_OUTBOX_MESSAGES} unsent messages, got ${s.outbox.length}: flush the outbox first`);
+      const persist = kind !== 'call'; // call signalling never enters the outbox (src/calls/call-manager.ts)
+      if (persist && s.outbox.length >= MAX_OUTBOX_MESSAGES) throw new ClientError('ERR_OUTBOX_FULL', `expected fewer than ${MAX_OUTBOX_MESSAGES} unsent messages, got ${s.outbox.length}: flush the outbox first`);
       const id = rng(16);
       const sentAt = now();
       const plaintext = encodeContent({ id, sentAt, profileKey: s.account.profileKey, body });
@@ -581,11 +641,12 @@ class Client implements SottoClient {
         content: message.bytes,
       });
       if (envelope.length > limits.MAX_API_ENVELOPE_BYTES) throw new ClientError('ERR_ARGUMENT', `expected an envelope of at most ${limits.MAX_API_ENVELOPE_BYTES} bytes, got ${envelope.length}`);
-      const item: OutboxItem = { id, to: username, deviceId, envelope, kind, sentAt };
+      const item: SealedItem = { id, to: username, deviceId, envelope, sentAt };
       const sessions = new Map(s.sessions);
       sessions.set(toHex(key), encodeSession(session));
+      const outbox = persist ? [...s.outbox, { ...item, kind }] : s.outbox;
       // The state the send was allowed in (never `changed`), not whatever a concurrent receive makes it later.
-      return { state: { ...s, sessions, outbox: [...s.outbox, item] }, result: { item, recipientState: contact.state } };
+      return { state: { ...s, sessions, outbox }, result: { item, recipientState: contact.state } };
     });
   }
 
@@ -599,7 +660,7 @@ class Client implements SottoClient {
   /** Delivers an outbox item with retries. An error while the item is still in the outbox (retries
    *  exhausted, or the client closed during a back-off) carries `queuedId`, so that the caller waits
    *  for flushOutbox instead of sending a copy. */
-  async #deliver(item: OutboxItem, attempts: number): Promise<{ duplicate: boolean }> {
+  async #deliver(item: SealedItem, attempts: number): Promise<{ duplicate: boolean }> {
     try {
       return await this.#deliverWithRetries(item, attempts);
     } catch (e) {
@@ -617,7 +678,7 @@ class Client implements SottoClient {
     }
   }
 
-  async #deliverWithRetries(item: OutboxItem, attempts: number): Promise<{ duplicate: boolean }> {
+  async #deliverWithRetries(item: SealedItem, attempts: number): Promise<{ duplicate: boolean }> {
     let last: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) {
@@ -641,7 +702,7 @@ class Client implements SottoClient {
     throw last;
   }
 
-  async #putMessage(item: OutboxItem): Promise<{ duplicate: boolean }> {
+  async #putMessage(item: SealedItem): Promise<{ duplicate: boolean }> {
     const req = { id: item.id, envelope: item.envelope };
     const profileKey = this.#state.profiles.get(item.to);
     if (profileKey !== undefined) {
@@ -720,9 +781,14 @@ class Client implements SottoClient {
         rng: this.#env.rng,
         identity: this.#identity,
         now: this.#env.now(),
+        ringable: this.#calls.ringable,
         lookup: (username) => this.#lookup(username),
       });
       return { state: result.state, result };
+    }).then((r) => {
+      // Committed: the call bodies go to their calls now (never to the inbox, §11.6).
+      this.#calls.route(r.calls);
+      return r;
     });
   }
 
@@ -737,6 +803,15 @@ class Client implements SottoClient {
     this.#checkOpen();
     if (!Number.isSafeInteger(opts.waitMs) || opts.waitMs < 0) throw new ClientError('ERR_ARGUMENT', `waitMs: expected a non-negative integer, got ${opts.waitMs}`);
     const report = opts.onError ?? ((): void => undefined);
+    this.#callErrorSinks.add(report);
+    try {
+      return await this.#receive(opts.waitMs, report);
+    } finally {
+      this.#callErrorSinks.delete(report);
+    }
+  }
+
+  async #receive(waitMs: number, report: (e: unknown) => void): Promise<ReceivedMessage[]> {
     await this.ensureRegistered();
     // Messages a crash left between persistence and hand-over come first (§10.1: never lost).
     const out: ReceivedMessage[] = [...this.#state.inbox];
@@ -762,9 +837,9 @@ class Client implements SottoClient {
       if (!page.more) break;
     }
     await this.#refillIfLow(report);
-    if (opts.waitMs > 0) {
+    if (waitMs > 0) {
       try {
-        await this.#receiveLive(opts.waitMs, take, report);
+        await this.#receiveLive(waitMs, take, report);
       } catch (e) {
         // What the backlog gave is persisted and acknowledged: return it, and say why live failed.
         if (isClientError(e, 'ERR_CLIENT_CLOSED')) throw e;
@@ -851,6 +926,7 @@ class Client implements SottoClient {
         // the application's error handler failed; nothing more to tell it
       }
     };
+    this.#callErrorSinks.add(report);
     let stopped = false;
     // Read through a function: `stopped` changes in `stop` while the loop awaits.
     const isStopped = (): boolean => stopped;
@@ -944,6 +1020,7 @@ class Client implements SottoClient {
       await loop;
       await pump;
       this.#listeners.delete(stop);
+      this.#callErrorSinks.delete(report);
     };
     this.#listeners.add(stop);
     return stop;
@@ -1053,9 +1130,80 @@ class Client implements SottoClient {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Calls (docs/protocol/11; the state machines are in src/calls/)
+
+  async placeCall(to: string, media: CallMedia): Promise<Call> {
+    this.#checkOpen();
+    const username = foldOrThrow(to);
+    if (username === this.username) throw new ClientError('ERR_ARGUMENT', 'to: expected another account than this one');
+    checkMedia(media);
+    return this.#calls.place(username, media);
+  }
+
+  onIncomingCall(handler: (call: IncomingCall) => void): () => void {
+    this.#checkOpen();
+    return this.#calls.onIncomingCall(handler);
+  }
+
+  async sendVoicemail(to: string, audio: { bytes: Uint8Array; mime: string; durationMs: number }, call?: string): Promise<SentMessage> {
+    this.#checkOpen();
+    const username = foldOrThrow(to);
+    const mime = checkMime(audio.mime);
+    if (!/^audio\/[a-z0-9][a-z0-9!#$&^_.+-]*(;.*)?$/i.test(mime)) throw new ClientError('ERR_ARGUMENT', 'voicemail MIME type: expected audio/...');
+    const { durationMs } = audio;
+    if (!Number.isSafeInteger(durationMs) || durationMs < 0 || durationMs > MAX_VOICEMAIL_DURATION_MS) {
+      throw new ClientError('ERR_ARGUMENT', `durationMs: expected an integer in 0..${MAX_VOICEMAIL_DURATION_MS}`);
+    }
+    let callId: Uint8Array;
+    if (call === undefined) callId = this.#env.rng(16);
+    else {
+      try {
+        callId = decodeBase64url(call, 'call id', { length: 16 });
+      } catch (e) {
+        throw new ClientError('ERR_ARGUMENT', 'call: expected the base64url id of a call (16 bytes)', { cause: e });
+      }
+    }
+    const name = voicemailFileName(mime);
+    const encrypted = await encryptAttachment(this.#env.crypto, this.#env.rng, audio.bytes); // ERR_ATTACHMENT_TOO_LARGE first
+    return this.#send(
+      username,
+      async () => {
+        const uploaded = await this.#api.uploadAttachment(encrypted.blob);
+        const file = { attachment: uploaded.id, key: encrypted.key, digest: encrypted.digest, size: encrypted.size, name, mime };
+        return { type: 'voicemail', call: callId, file, durationMs };
+      },
+      'voicemail',
+      SEND_MAX_ATTEMPTS,
+    );
+  }
+
+  async turnServers(): Promise<{ urls: string[]; username: string; credential: string }[]> {
+    this.#checkOpen();
+    await this.ensureRegistered();
+    const body = await this.#api.turnCredentials();
+    if (body === undefined) return [];
+    return [{ urls: [...body.urls], username: body.username, credential: body.credential }];
+  }
+
+  /** §11.4 "the words match": verified by `sas` — only while the contact's trusted key is still the
+   *  one the call's transcript covered (and not `changed`), else ERR_CALL_STATE and nothing changes. */
+  #verifyBySas(peer: CallPeer): Promise<void> {
+    return this.#transact((s) => {
+      const contact = s.trust.get(peer.username);
+      if (contact === undefined || contact.state === 'changed' || !bytesEqual(contact.identityKey, peer.identityKey)) {
+        throw new ClientError('ERR_CALL_STATE', "the contact's identity key changed during the call: the SAS does not cover its current key");
+      }
+      const v = markVerified(s.trust, peer.username, 'sas', this.#env.now());
+      return { state: { ...s, trust: v.store }, result: undefined };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Calls first, while the client can still tell the peers (best effort, a few quick attempts).
+    await this.#calls.closeAll();
     this.#closing.abort();
     for (const wake of this.#sleepers) wake();
     this.#sleepers.clear();
@@ -1064,6 +1212,24 @@ class Client implements SottoClient {
     this.#closed = true;
     await this.#ks.close();
   }
+}
+
+/** A sealed message on its way: an outbox item, or a call body that is never persisted. */
+type SealedItem = Omit<OutboxItem, 'kind'>;
+
+function checkMedia(media: CallMedia): void {
+  const m = media as Partial<Record<keyof CallMedia, unknown>> | null;
+  const fns: (keyof CallMedia)[] = ['createOffer', 'acceptOffer', 'acceptAnswer', 'setKeys', 'close'];
+  if (typeof m !== 'object' || m === null || fns.some((f) => typeof m[f] !== 'function')) {
+    throw new ClientError('ERR_ARGUMENT', `media: expected a CallMedia (${fns.join(', ')})`);
+  }
+}
+
+/** A voicemail's file name (docs/protocol/10 §10.2 rules): "voicemail" with the MIME subtype as
+ *  extension when it is a plain token (audio/ogg → voicemail.ogg). */
+function voicemailFileName(mime: string): string {
+  const sub = /^audio\/([a-z0-9]{1,16})(?:;|$)/i.exec(mime)?.[1];
+  return sub === undefined ? 'voicemail' : `voicemail.${sub.toLowerCase()}`;
 }
 
 /** The session with `previous` goes when trust moves to another key (§10.4 "accept": the session with

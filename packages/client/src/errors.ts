@@ -39,7 +39,11 @@ export type ClientErrorCode =
   | 'ERR_SAFETY_NUMBER_MISMATCH'
   // attachments (src/attachments/, docs/protocol/10 §10.3)
   | 'ERR_ATTACHMENT_CORRUPT'
-  | 'ERR_ATTACHMENT_TOO_LARGE';
+  | 'ERR_ATTACHMENT_TOO_LARGE'
+  // calls (src/calls/, docs/protocol/11)
+  | 'ERR_CALL_BUSY'
+  | 'ERR_CALL_STATE'
+  | 'ERR_CALL_FAILED';
 
 /** Extra facts about a server error: the HTTP status and the server's `ApiErrorCode` (docs/protocol/09 §9.1). */
 export interface ServerErrorInfo {

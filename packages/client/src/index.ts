@@ -7,6 +7,7 @@
 export { createAccount, openClient } from './client.ts';
 export type { ClientOptions, SottoClient } from './client.ts';
 export type { SentMessage, FileRef, ReceivedMessage } from './messaging/types.ts';
+export type { Call, CallMedia, CallMediaKey, CallSas, CallState, CallEndReason, IncomingCall, Timers } from './calls/types.ts';
 export type { Contact, TrustState, VerificationMethod } from './trust/trust-store.ts';
 export type { WebSocketFactory, WebSocketLike } from './transport/websocket.ts';
 export type { FetchLike, FetchInit, FetchResponseLike } from './transport/http.ts';
@@ -17,7 +18,9 @@ export type { ClientErrorCode, ServerErrorInfo } from './errors.ts';
 
 // Building blocks, for tests, other front ends and tools.
 export { encodeContent, decodeContent } from './content/content.ts';
-export type { Content, ContentBody, FileContent } from './content/content.ts';
+export type { Content, ContentBody, FileContent, CallSignalBody } from './content/content.ts';
+export { CALL_END_REASONS } from './content/content.ts';
+export { CALL_RING_TIMEOUT_MS, CALL_OFFER_MAX_AGE_MS, MAX_VOICEMAIL_DURATION_MS } from './limits.ts';
 export { encryptAttachment, decryptAttachment, paddedAttachmentSize, maxAttachmentFileBytes, ATTACHMENT_AAD } from './attachments/attachment.ts';
 export type { EncryptedAttachment, AttachmentSecrets } from './attachments/attachment.ts';
 export {

@@ -44,6 +44,26 @@ export const MAX_RECEIPT_IDS = 100;
  *  hold nothing bigger, so anything larger is not a Sotto message. */
 export const MAX_CONTENT_BYTES = 256 * 1024;
 
+// --- calls (docs/protocol/11 §11.6) ---
+
+/** A caller that gets no answer within this long gives up with `call-end` `timeout` (docs/protocol/11
+ *  §11.6 CALL_RING_TIMEOUT_MS); the callee stops ringing after as long, and either side ends a call
+ *  whose key agreement has not finished this long after the answer. */
+export const CALL_RING_TIMEOUT_MS = 45_000;
+
+/** An offer sent longer ago than this by the receiver's clock is a missed call, never rung (docs/protocol/11
+ *  §11.6 CALL_OFFER_MAX_AGE_MS): a callee who was offline does not ring for an old call. */
+export const CALL_OFFER_MAX_AGE_MS = 60_000;
+
+/** Attempts to deliver one call-signalling message (250 + 500 + 1000 ms of back-off): signalling is
+ *  time-critical, so it is retried briefly and never kept in the outbox (src/calls/call-manager.ts). */
+export const CALL_SIGNAL_SEND_ATTEMPTS = 4;
+
+/** Longest voicemail duration a `voicemail` body may state (docs/protocol/11 §11.6 `durationMs`): an
+ *  hour of Opus at its lowest useful bit rate still fits the 32 MiB attachment bound, and a duration
+ *  beyond it is not a recording but a lie the UI would display. */
+export const MAX_VOICEMAIL_DURATION_MS = 60 * 60 * 1000;
+
 // --- attachments (docs/protocol/10 §10.3) ---
 
 /** Largest uploaded attachment blob (docs/protocol/09 §9.10 MAX_ATTACHMENT_BYTES, 32 MiB). */

@@ -1,12 +1,13 @@
 // Property tests for the content codec (docs/protocol/10 §10.2, STYLE.md §12): decode(encode(x)) = x;
 // any byte string — random, JSON-shaped, or a valid encoding changed, cut or extended — decodes to a
 // value that re-encodes and decodes to itself, or fails with ERR_CONTENT_INVALID; and named cases for
-// every rule of §10.2.
+// every rule of §10.2 and of the call bodies of docs/protocol/11 §11.6.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { corpusAt } from '@sotto/test-support';
-import { ClientError, decodeContent, encodeContent, type Content, type ContentBody } from '@sotto/client';
+import { CALL_END_REASONS, ClientError, MAX_VOICEMAIL_DURATION_MS, decodeContent, encodeContent, type Content, type ContentBody, type FileContent } from '@sotto/client';
+import { sampleSdp } from './call-sdp.ts';
 
 const corpus = corpusAt(new URL('corpus/', import.meta.url));
 
@@ -23,12 +24,25 @@ function validName(s: string): boolean {
 const fileName = fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }).filter(validName);
 const mime = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789/+-.; ='.split('')), maxLength: 40 });
 
+const fileContent: fc.Arbitrary<FileContent> = fc.record(
+  { attachment: bytes(16), key: bytes(32), digest: bytes(32), size: fc.integer({ min: 0, max: 32 * 1024 * 1024 }), name: fileName, mime },
+  { noNullPrototype: true },
+);
+const sdp = fc
+  .record({ fingerprint: bytes(32), type: fc.constantFrom<'offer' | 'answer'>('offer', 'answer'), sessionId: fc.bigInt({ min: 0n, max: 2n ** 62n }), ufrag: fc.stringMatching(/^[A-Za-z0-9+/]{4,32}$/), port: fc.integer({ min: 1, max: 65_535 }) })
+  .map((o) => sampleSdp(o));
+
 const body: fc.Arbitrary<ContentBody> = fc.oneof(
   text.map((t): ContentBody => ({ type: 'text', text: t })),
-  fc
-    .record({ attachment: bytes(16), key: bytes(32), digest: bytes(32), size: fc.integer({ min: 0, max: 32 * 1024 * 1024 }), name: fileName, mime }, { noNullPrototype: true })
-    .map((file): ContentBody => ({ type: 'file', file })),
+  fileContent.map((file): ContentBody => ({ type: 'file', file })),
   fc.array(bytes(16), { minLength: 1, maxLength: 100 }).map((ids): ContentBody => ({ type: 'delivered', ids })),
+  // docs/protocol/11 §11.6
+  fc.record({ call: bytes(16), kem: bytes(1568), commit: bytes(32), sdp }).map((b): ContentBody => ({ type: 'call-offer', ...b })),
+  bytes(16).map((call): ContentBody => ({ type: 'call-ringing', call })),
+  fc.record({ call: bytes(16), dh: bytes(32), ct: bytes(1568), sdp }).map((b): ContentBody => ({ type: 'call-answer', ...b })),
+  fc.record({ call: bytes(16), dh: bytes(32) }).map((b): ContentBody => ({ type: 'call-confirm', ...b })),
+  fc.record({ call: bytes(16), reason: fc.constantFrom(...CALL_END_REASONS) }).map((b): ContentBody => ({ type: 'call-end', ...b })),
+  fc.record({ call: bytes(16), file: fileContent, durationMs: fc.integer({ min: 0, max: MAX_VOICEMAIL_DURATION_MS }) }).map((b): ContentBody => ({ type: 'voicemail', ...b })),
 );
 
 const content: fc.Arbitrary<Content> = fc.record(
@@ -148,6 +162,75 @@ test('content: every rule of docs/protocol/10 §10.2, named', () => {
   }
 });
 
+const B16 = ID;
+const B32 = PK;
+const B1568 = 'A'.repeat(2090) + 'A'; // 1568 bytes: 2091 base64url characters, the last one's unused bits zero
+const SDP = sampleSdp({ fingerprint: new Uint8Array(32).fill(0xab), type: 'offer' });
+const jstr = (v: string): string => JSON.stringify(v);
+const offer = (f: Partial<Record<'call' | 'kem' | 'commit' | 'sdp', string>> = {}): string => {
+  const o = { call: jstr(B16), kem: jstr(B1568), commit: jstr(B32), sdp: jstr(SDP), ...f };
+  return `{"type":"call-offer","call":${o.call},"kem":${o.kem},"commit":${o.commit},"sdp":${o.sdp}}`;
+};
+const answer = (f: Partial<Record<'call' | 'dh' | 'ct' | 'sdp', string>> = {}): string => {
+  const o = { call: jstr(B16), dh: jstr(B32), ct: jstr(B1568), sdp: jstr(SDP), ...f };
+  return `{"type":"call-answer","call":${o.call},"dh":${o.dh},"ct":${o.ct},"sdp":${o.sdp}}`;
+};
+const fileJson = `{"attachment":"${ID}","key":"${KEY}","digest":"${KEY}","size":10,"name":"voicemail.ogg","mime":"audio/ogg"}`;
+const voicemail = (durationMs: string, call = jstr(B16)): string => `{"type":"voicemail","call":${call},"file":${fileJson},"durationMs":${durationMs}}`;
+
+test('content: every rule of the call bodies of docs/protocol/11 §11.6, named', () => {
+  assert.equal(B1568.length, Math.ceil((1568 * 4) / 3));
+  const ok: [string, Uint8Array][] = [
+    ['an offer', json(offer())],
+    ['an answer', json(answer())],
+    ['ringing', json(`{"type":"call-ringing","call":"${B16}"}`)],
+    ['a confirm', json(`{"type":"call-confirm","call":"${B16}","dh":"${B32}"}`)],
+    ...CALL_END_REASONS.map((r): [string, Uint8Array] => [`an end with reason ${r}`, json(`{"type":"call-end","call":"${B16}","reason":"${r}"}`)]),
+    ['a voicemail', json(voicemail('0'))],
+    ['a voicemail of MAX_VOICEMAIL_DURATION_MS', json(voicemail(String(MAX_VOICEMAIL_DURATION_MS)))],
+    ['an SDP with LF line ends', json(offer({ sdp: jstr(SDP.replace(/\r\n/g, '\n')) }))],
+    ['an SDP whose fingerprint is lower-case', json(offer({ sdp: jstr(SDP.replace(/AB/g, 'ab')) }))],
+  ];
+  for (const [name, b] of ok) assert.doesNotThrow(() => decodeContent(b), name);
+  const offerBody = decodeContent(json(offer())).body;
+  assert.ok(offerBody.type === 'call-offer' && offerBody.kem.length === 1568 && offerBody.commit.length === 32 && offerBody.sdp === SDP);
+
+  const audioLevel = SDP.replace('a=mid:0\r\n', 'a=mid:0\r\na=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n');
+  const bad: [string, Uint8Array][] = [
+    ['an offer with a 15-byte call id', json(offer({ call: jstr('AAAAAAAAAAAAAAAAAAAA') }))],
+    ['an offer with a 1567-byte kem', json(offer({ kem: jstr('A'.repeat(2090)) }))],
+    ['an offer with a 1569-byte kem', json(offer({ kem: jstr('A'.repeat(2092)) }))],
+    ['an offer with a 31-byte commit', json(offer({ commit: jstr('A'.repeat(42)) }))],
+    ['an offer without an SDP', json(`{"type":"call-offer","call":"${B16}","kem":"${B1568}","commit":"${B32}"}`)],
+    ['an offer with an extra field', json(offer().replace('}', ',"x":1}'))],
+    ['an offer whose SDP is a number', json(offer({ sdp: '5' }))],
+    ['an SDP without a fingerprint', json(offer({ sdp: jstr(SDP.replace(/a=fingerprint[^\r]*\r\n/, '')) }))],
+    ['an SDP with a sha-1 fingerprint', json(offer({ sdp: jstr(SDP.replace('sha-256', 'sha-1')) }))],
+    ['an SDP with two different fingerprints', json(offer({ sdp: jstr(`${SDP}a=fingerprint:sha-256 ${Array(32).fill('CD').join(':')}\r\n`) }))],
+    ['an SDP that negotiates ssrc-audio-level', json(offer({ sdp: jstr(audioLevel) }))],
+    ['an SDP with a non-ASCII character', json(offer({ sdp: jstr(SDP.replace('s=-', 's=é')) }))],
+    ['an SDP with a NUL', json(offer({ sdp: jstr(SDP.replace('s=-', 's=\u0000')) }))],
+    ['an SDP over MAX_CALL_SDP_CHARS', json(offer({ sdp: jstr(SDP + 'a=x\r\n'.repeat(4000)) }))],
+    ['an answer with a 31-byte dh', json(answer({ dh: jstr('A'.repeat(42)) }))],
+    ['an answer with a 1567-byte ct', json(answer({ ct: jstr('A'.repeat(2090)) }))],
+    ['an answer with a bad SDP', json(answer({ sdp: jstr('v=0\r\n') }))],
+    ['ringing with an extra field', json(`{"type":"call-ringing","call":"${B16}","sdp":""}`)],
+    ['a confirm without dh', json(`{"type":"call-confirm","call":"${B16}"}`)],
+    ['a confirm with a 33-byte dh', json(`{"type":"call-confirm","call":"${B16}","dh":"${'A'.repeat(44)}"}`)],
+    ['an end with an unknown reason', json(`{"type":"call-end","call":"${B16}","reason":"bored"}`)],
+    ['an end with a reason in another case', json(`{"type":"call-end","call":"${B16}","reason":"Hangup"}`)],
+    ['an end without a reason', json(`{"type":"call-end","call":"${B16}"}`)],
+    ['a voicemail over MAX_VOICEMAIL_DURATION_MS', json(voicemail(String(MAX_VOICEMAIL_DURATION_MS + 1)))],
+    ['a voicemail with a negative duration', json(voicemail('-1'))],
+    ['a voicemail with a fractional duration', json(voicemail('1.5'))],
+    ['a voicemail with a short call id', json(voicemail('1', jstr('AAAA')))],
+    ['a voicemail whose file name has "/"', json(voicemail('1').replace('voicemail.ogg', 'a/b'))],
+  ];
+  for (const [name, b] of bad) {
+    assert.throws(() => decodeContent(b), (e) => e instanceof ClientError && e.code === 'ERR_CONTENT_INVALID', name);
+  }
+});
+
 test('content: the encoder refuses what the decoder would, with ERR_ARGUMENT', () => {
   const base = { id: new Uint8Array(16), sentAt: 1, profileKey: new Uint8Array(32) };
   const cases: [string, Content][] = [
@@ -157,6 +240,16 @@ test('content: the encoder refuses what the decoder would, with ERR_ARGUMENT', (
     ['a fractional sentAt', { ...base, sentAt: 1.5, body: { type: 'text', text: 'x' } }],
     ['a file name with "/"', { ...base, body: { type: 'file', file: { attachment: new Uint8Array(16), key: new Uint8Array(32), digest: new Uint8Array(32), size: 1, name: 'a/b', mime: '' } } }],
     ['101 receipt ids', { ...base, body: { type: 'delivered', ids: Array.from({ length: 101 }, () => new Uint8Array(16)) } }],
+    ['an offer with a 1567-byte kem', { ...base, body: { type: 'call-offer', call: new Uint8Array(16), kem: new Uint8Array(1567), commit: new Uint8Array(32), sdp: SDP } }],
+    ['an offer whose SDP has no fingerprint', { ...base, body: { type: 'call-offer', call: new Uint8Array(16), kem: new Uint8Array(1568), commit: new Uint8Array(32), sdp: 'v=0\r\n' } }],
+    ['an answer with a 1569-byte ct', { ...base, body: { type: 'call-answer', call: new Uint8Array(16), dh: new Uint8Array(32), ct: new Uint8Array(1569), sdp: SDP } }],
+    ['a confirm with a 31-byte dh', { ...base, body: { type: 'call-confirm', call: new Uint8Array(16), dh: new Uint8Array(31) } }],
+    ['an end with an unknown reason', { ...base, body: { type: 'call-end', call: new Uint8Array(16), reason: 'bored' as 'hangup' } }],
+    ['a 17-byte call id', { ...base, body: { type: 'call-ringing', call: new Uint8Array(17) } }],
+    [
+      'a voicemail over MAX_VOICEMAIL_DURATION_MS',
+      { ...base, body: { type: 'voicemail', call: new Uint8Array(16), durationMs: MAX_VOICEMAIL_DURATION_MS + 1, file: { attachment: new Uint8Array(16), key: new Uint8Array(32), digest: new Uint8Array(32), size: 1, name: 'v', mime: 'audio/ogg' } } },
+    ],
   ];
   for (const [name, c] of cases) {
     assert.throws(() => encodeContent(c), (e) => e instanceof ClientError && e.code === 'ERR_ARGUMENT', name);

@@ -100,6 +100,7 @@ export function applyReceived(convs: Conversations, m: ReceivedMessage, open: bo
   }
   const key = `in:${m.id}`;
   if (c.messages.some((msg) => msg.key === key)) return convs; // handed over twice (a crash between hand-over and ack)
+  if (m.kind === 'missed-call') return convs; // shown by the call view, not stored in the history
   const body: Body = m.kind === 'text' ? { type: 'text', text: m.text } : { type: 'file', file: { name: m.file.name, size: m.file.size, mime: m.file.mime, ref: m.file } };
   const msg: ChatMessage = { key, id: m.id, direction: 'in', sentAt: m.sentAt, body, senderState: m.senderState };
   return put(convs, { ...c, messages: capped([...c.messages, msg]), unread: open ? 0 : c.unread + 1, lastActivity: now });

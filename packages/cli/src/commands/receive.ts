@@ -31,7 +31,7 @@ export async function receive(inv: ReceiveInvocation, ctx: Context): Promise<voi
     let unsaved = 0;
     const show = async (m: ReceivedMessage): Promise<void> => {
       let saved: SaveOutcome | undefined;
-      if (m.kind === 'file') {
+      if (m.kind === 'file' || m.kind === 'voicemail') {
         try {
           saved = { savedAs: await saveUnique(saveDir, m.file.name, await client.downloadFile(m.file)) };
         } catch (e) {

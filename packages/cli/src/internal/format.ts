@@ -25,7 +25,9 @@ export interface FileView {
 export type MessageView =
   | { readonly kind: 'text'; readonly id: string; readonly from: string; readonly sentAt: number; readonly receivedAt: number; readonly text: string; readonly senderState: TrustState }
   | { readonly kind: 'file'; readonly id: string; readonly from: string; readonly sentAt: number; readonly receivedAt: number; readonly file: FileView; readonly senderState: TrustState }
-  | { readonly kind: 'delivered'; readonly from: string; readonly ids: readonly string[]; readonly sentAt: number; readonly receivedAt: number };
+  | { readonly kind: 'delivered'; readonly from: string; readonly ids: readonly string[]; readonly sentAt: number; readonly receivedAt: number }
+  | { readonly kind: 'voicemail'; readonly id: string; readonly from: string; readonly sentAt: number; readonly receivedAt: number; readonly call: string; readonly file: FileView; readonly durationMs: number; readonly senderState: TrustState }
+  | { readonly kind: 'missed-call'; readonly id: string; readonly from: string; readonly sentAt: number; readonly receivedAt: number; readonly call: string; readonly senderState: TrustState };
 
 /** Where a received file went: its path, or why it was not saved. */
 export type SaveOutcome = { readonly savedAs: string } | { readonly error: string };
@@ -96,17 +98,30 @@ function senderTag(state: TrustState): string {
   }
 }
 
+/** ", saved as PATH" / ", NOT saved: WHY" / "". */
+function savedText(saved: SaveOutcome | undefined): string {
+  if (saved === undefined) return '';
+  return 'savedAs' in saved ? `, saved as ${terminalSafe(saved.savedAs)}` : `, NOT saved: ${terminalSafe(saved.error)}`;
+}
+
+/** 65000 → "1:05". */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
 /** One readable line (or a few, for a multi-line text) per received message. */
 export function formatMessage(m: MessageView, saved?: SaveOutcome): string {
   const when = formatTime(m.sentAt);
   switch (m.kind) {
     case 'text':
       return `${when}  ${m.from}${senderTag(m.senderState)}: ${terminalSafe(m.text)}`;
-    case 'file': {
-      const what = `${terminalSafe(m.file.name)} (${formatSize(m.file.size)})`;
-      const where = saved === undefined ? '' : 'savedAs' in saved ? `, saved as ${terminalSafe(saved.savedAs)}` : `, NOT saved: ${terminalSafe(saved.error)}`;
-      return `${when}  ${m.from}${senderTag(m.senderState)} sent a file: ${what}${where}`;
-    }
+    case 'file':
+      return `${when}  ${m.from}${senderTag(m.senderState)} sent a file: ${terminalSafe(m.file.name)} (${formatSize(m.file.size)})${savedText(saved)}`;
+    case 'voicemail':
+      return `${when}  ${m.from}${senderTag(m.senderState)} left a voicemail (${formatDuration(m.durationMs)})${savedText(saved)}`;
+    case 'missed-call':
+      return `${when}  missed call from ${m.from}${senderTag(m.senderState)}`;
     case 'delivered':
       return `${when}  ${m.from} received ${m.ids.length === 1 ? 'your message' : `${m.ids.length} of your messages`}`;
   }
@@ -125,17 +140,35 @@ export function messageJson(m: MessageView, saved?: SaveOutcome): Record<string,
         sentAt: m.sentAt,
         receivedAt: m.receivedAt,
         senderState: m.senderState,
-        file: {
-          name: m.file.name,
-          size: m.file.size,
-          mime: m.file.mime,
-          savedAs: saved !== undefined && 'savedAs' in saved ? saved.savedAs : null,
-          ...(saved !== undefined && 'error' in saved ? { error: saved.error } : {}),
-        },
+        file: fileJson(m.file, saved),
       };
     case 'delivered':
       return { kind: 'delivered', from: m.from, ids: [...m.ids], sentAt: m.sentAt, receivedAt: m.receivedAt };
+    case 'voicemail':
+      return {
+        kind: 'voicemail',
+        id: m.id,
+        from: m.from,
+        sentAt: m.sentAt,
+        receivedAt: m.receivedAt,
+        senderState: m.senderState,
+        call: m.call,
+        durationMs: m.durationMs,
+        file: fileJson(m.file, saved),
+      };
+    case 'missed-call':
+      return { kind: 'missed-call', id: m.id, from: m.from, sentAt: m.sentAt, receivedAt: m.receivedAt, senderState: m.senderState, call: m.call };
   }
+}
+
+function fileJson(file: FileView, saved: SaveOutcome | undefined): Record<string, unknown> {
+  return {
+    name: file.name,
+    size: file.size,
+    mime: file.mime,
+    savedAs: saved !== undefined && 'savedAs' in saved ? saved.savedAs : null,
+    ...(saved !== undefined && 'error' in saved ? { error: saved.error } : {}),
+  };
 }
 
 /** The warning shown once per `receive` for each sender whose key changed (docs/protocol/10 §10.4:

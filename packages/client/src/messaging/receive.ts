@@ -12,6 +12,11 @@
 //      key is observed: first use, or `changed` (the message is kept, shown with the warning).
 //   4. the content is decoded; its id must be the queue id;
 //   5. the session, the prekey use, the seen id, the sender's profile key and the message are kept.
+// Call bodies (docs/protocol/11 §11.6) are not messages: they are kept out of the inbox, get no
+// receipt, and come back in `calls` for the call manager (src/calls/) once the batch is committed; an
+// offer that must not ring (older than CALL_OFFER_MAX_AGE_MS by `now`, from a `changed` contact or from
+// a key sends do not go to, or while nothing would ring) becomes a `missed-call` message instead.
+// Their ids are still recorded as seen, so a re-delivered offer never rings twice.
 // A message that fails a check is acknowledged and dropped with an ERR_MESSAGE_REJECTED report; the
 // session state of an authenticated sender is kept even when its content is bad. When the directory
 // cannot be reached, the batch stops there: the rest stays unacknowledged and comes again.
@@ -28,11 +33,12 @@ import {
 } from '@sotto/protocol';
 import { ClientError, isClientError } from '../errors.ts';
 import { bytesEqual, toHex } from '../internal/bytes.ts';
-import { decodeContent, type Content } from '../content/content.ts';
+import { decodeContent, isCallSignal, type CallSignalBody, type Content, type FileContent } from '../content/content.ts';
+import { CALL_OFFER_MAX_AGE_MS } from '../limits.ts';
 import { observeIdentityKey, sendDecision, senderStateFor, type TrustState } from '../trust/trust-store.ts';
 import { StatePrekeyStore } from './prekeys.ts';
 import { seenAnywhere, withSeen, type ClientState } from './state.ts';
-import type { ReceivedMessage } from './types.ts';
+import type { FileRef, ReceivedMessage } from './types.ts';
 
 /** One queued message as the server delivers it (docs/protocol/09 §9.8). */
 export interface IncomingMessage {
@@ -52,6 +58,8 @@ export interface ReceiveContext {
   readonly rng: Rng;
   readonly identity: IdentityKeyPair;
   readonly now: number;
+  /** Whether a fresh call offer may ring (an `onIncomingCall` handler is registered); else it is a missed call. */
+  readonly ringable?: boolean;
   /** GET /v1/accounts/{username}; ERR_NOT_FOUND for no such account, ERR_NETWORK & co. otherwise. */
   lookup(username: string): Promise<DirectoryEntry>;
 }
@@ -64,6 +72,17 @@ export interface ReceiptPlan {
   readonly ids: Uint8Array[];
 }
 
+/** A call-signalling body from an authenticated sender, for the call manager (docs/protocol/11 §11.6). */
+export interface CallSignal {
+  readonly from: string;
+  /** The key the envelope was sealed and signed with, and the sender's device. */
+  readonly identityKey: Uint8Array;
+  readonly deviceId: number;
+  readonly senderState: TrustState;
+  readonly sentAt: number;
+  readonly body: CallSignalBody;
+}
+
 export interface BatchResult {
   readonly state: ClientState;
   /** The messages for the application, in queue order (also appended to `state.inbox`). */
@@ -71,6 +90,8 @@ export interface BatchResult {
   /** The ids to acknowledge: every message handled, kept or dropped (a prefix of the batch). */
   readonly handled: Uint8Array[];
   readonly receipts: ReceiptPlan[];
+  /** Call-signalling bodies in queue order, persisted nowhere but the seen ids (never in the inbox). */
+  readonly calls: CallSignal[];
   /** Why messages were dropped (ERR_MESSAGE_REJECTED with the cause). */
   readonly rejected: ClientError[];
   /** Set when the batch stopped early (the directory could not be asked); the rest comes again. */
@@ -87,6 +108,7 @@ export async function processBatch(initial: ClientState, batch: readonly Incomin
   const handled: Uint8Array[] = [];
   const receipts = new Map<string, ReceiptPlan>();
   const rejections: ClientError[] = [];
+  const calls: CallSignal[] = [];
   let stoppedBy: ClientError | undefined;
 
   for (const m of batch) {
@@ -181,15 +203,27 @@ export async function processBatch(initial: ClientState, batch: readonly Incomin
     const base = { from: username, sentAt: content.sentAt, receivedAt: m.receivedAt };
     let message: ReceivedMessage;
     const body = content.body;
+    if (isCallSignal(body)) {
+      // docs/protocol/11 §11.6: an offer rings only when it is fresh (either way from our clock), comes
+      // from the key sends go to (never from a `changed` contact, §10.4) and something can ring.
+      const fresh = Math.abs(ctx.now - content.sentAt) <= CALL_OFFER_MAX_AGE_MS;
+      if (body.type === 'call-offer' && (!fresh || !sendsHere || senderState === 'changed' || ctx.ringable !== true)) {
+        messages.push({ kind: 'missed-call', id, ...base, call: encodeBase64url(body.call), senderState });
+      } else {
+        calls.push({ from: username, identityKey: key, deviceId: r.sender.deviceId, senderState, sentAt: content.sentAt, body });
+      }
+      continue;
+    }
     if (body.type === 'delivered') {
       message = { kind: 'delivered', ...base, ids: body.ids.map(encodeBase64url) };
     } else {
       if (body.type === 'text') {
         message = { kind: 'text', id, ...base, text: body.text, senderState };
+      } else if (body.type === 'file') {
+        message = { kind: 'file', id, ...base, file: fileRef(body.file), senderState };
       } else {
-        const f = body.file;
-        const file = { attachment: encodeBase64url(f.attachment), key: encodeBase64url(f.key), digest: encodeBase64url(f.digest), size: f.size, name: f.name, mime: f.mime };
-        message = { kind: 'file', id, ...base, file, senderState };
+        // A voicemail is shown and played like a message (§11.6), so it gets a receipt like one.
+        message = { kind: 'voicemail', id, ...base, call: encodeBase64url(body.call), file: fileRef(body.file), durationMs: body.durationMs, senderState };
       }
       if (sendsHere) {
         const plan = receipts.get(username) ?? { username, identityKey: key, deviceId: r.sender.deviceId, ids: [] };
@@ -200,5 +234,9 @@ export async function processBatch(initial: ClientState, batch: readonly Incomin
     messages.push(message);
   }
   if (messages.length > 0) state = { ...state, inbox: [...state.inbox, ...messages] };
-  return { state, messages, handled, receipts: [...receipts.values()], rejected: rejections, stoppedBy };
+  return { state, messages, handled, receipts: [...receipts.values()], calls, rejected: rejections, stoppedBy };
+}
+
+function fileRef(f: FileContent): FileRef {
+  return { attachment: encodeBase64url(f.attachment), key: encodeBase64url(f.key), digest: encodeBase64url(f.digest), size: f.size, name: f.name, mime: f.mime };
 }

@@ -85,7 +85,7 @@ export interface OutboxItem {
   readonly to: string;
   readonly deviceId: number;
   readonly envelope: Uint8Array;
-  readonly kind: 'text' | 'file' | 'delivered';
+  readonly kind: 'text' | 'file' | 'delivered' | 'voicemail';
   readonly sentAt: number;
 }
 
@@ -236,7 +236,7 @@ export function encodeOutbox(items: readonly OutboxItem[]): Uint8Array {
   });
 }
 
-const OUTBOX_KINDS: readonly OutboxItem['kind'][] = ['text', 'file', 'delivered'];
+const OUTBOX_KINDS: readonly OutboxItem['kind'][] = ['text', 'file', 'delivered', 'voicemail'];
 
 export function decodeOutbox(bytes: Uint8Array): OutboxItem[] {
   const r = parseRecord(bytes, 'outbox');
@@ -295,6 +295,20 @@ export function decodeInbox(bytes: Uint8Array): ReceivedMessage[] {
         return { kind: 'file', id: asString(o.id, 'inbox id'), from, sentAt, receivedAt, file: fileRefFrom(o.file), senderState: trustStateFrom(o.senderState) };
       case 'delivered':
         return { kind: 'delivered', from, sentAt, receivedAt, ids: asArray(o.ids, 'inbox receipt ids').map((x) => asString(x, 'inbox receipt id')) };
+      case 'voicemail':
+        return {
+          kind: 'voicemail',
+          id: asString(o.id, 'inbox id'),
+          from,
+          sentAt,
+          receivedAt,
+          call: asString(o.call, 'inbox call id'),
+          file: fileRefFrom(o.file),
+          durationMs: asInt(o.durationMs, 'inbox voicemail duration'),
+          senderState: trustStateFrom(o.senderState),
+        };
+      case 'missed-call':
+        return { kind: 'missed-call', id: asString(o.id, 'inbox id'), from, sentAt, receivedAt, call: asString(o.call, 'inbox call id'), senderState: trustStateFrom(o.senderState) };
       default:
         throw corrupt('inbox message', 'unknown kind');
     }

@@ -28,4 +28,11 @@ export interface FileRef {
 export type ReceivedMessage =
   | { readonly kind: 'text'; readonly id: string; readonly from: string; readonly sentAt: number; readonly receivedAt: number; readonly text: string; readonly senderState: TrustState }
   | { readonly kind: 'file'; readonly id: string; readonly from: string; readonly sentAt: number; readonly receivedAt: number; readonly file: FileRef; readonly senderState: TrustState }
-  | { readonly kind: 'delivered'; readonly from: string; readonly ids: readonly string[]; readonly sentAt: number; readonly receivedAt: number };
+  | { readonly kind: 'delivered'; readonly from: string; readonly ids: readonly string[]; readonly sentAt: number; readonly receivedAt: number }
+  /** docs/protocol/11 §11.6: a recorded message left after an unanswered call; `file` is an ordinary
+   *  attachment (pass it to `downloadFile`), `call` the id (base64url) of the call it follows. */
+  | { readonly kind: 'voicemail'; readonly id: string; readonly from: string; readonly sentAt: number; readonly receivedAt: number; readonly call: string; readonly file: FileRef; readonly durationMs: number; readonly senderState: TrustState }
+  /** docs/protocol/11 §11.6: a call offer that was not rung — older than CALL_OFFER_MAX_AGE_MS by this
+   *  device's clock, from a `changed` contact (never rung, §10.4), or arriving while no
+   *  `onIncomingCall` handler was registered. `id` is the offer's message id. */
+  | { readonly kind: 'missed-call'; readonly id: string; readonly from: string; readonly sentAt: number; readonly receivedAt: number; readonly call: string; readonly senderState: TrustState };

@@ -24,6 +24,7 @@ import {
   decodeRegistrationResponse,
   decodeSendMessageResponse,
   decodeTokenResponse,
+  decodeTurnCredentialsResponse,
   encodeAccessKeyHeader,
   encodeAckRequest,
   encodeBase64url,
@@ -43,6 +44,7 @@ import {
   type RegistrationResponse,
   type SendMessageRequest,
   type SendMessageResponse,
+  type TurnCredentialsResponse,
 } from '@sotto/protocol';
 import { ClientError, type ClientErrorCode } from '../errors.ts';
 import { HTTP_TIMEOUT_MS, MAX_ATTACHMENT_BLOB_BYTES, MAX_RESPONSE_BYTES } from '../limits.ts';
@@ -257,6 +259,17 @@ export class ApiClient {
       { method: 'GET', path: `/v1/attachments/${encodeBase64url(id)}`, auth: { kind: 'none' }, mapError: notFoundIs('ERR_NOT_FOUND'), maxResponseBytes: MAX_ATTACHMENT_BLOB_BYTES },
       'binary',
     );
+  }
+
+  /** docs/protocol/11 §11.7 GET /v1/calls/turn (bearer). undefined when the server has no TURN server
+   *  (404: started without --turn-url, or a server without the route). */
+  async turnCredentials(): Promise<TurnCredentialsResponse | undefined> {
+    try {
+      return await this.#send({ method: 'GET', path: '/v1/calls/turn', auth: { kind: 'bearer' }, mapError: (status) => (status === 404 ? 'ERR_NOT_FOUND' : undefined) }, decodeTurnCredentialsResponse);
+    } catch (e) {
+      if (e instanceof ClientError && e.code === 'ERR_NOT_FOUND') return undefined;
+      throw e;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -24,7 +24,20 @@ async function guarded<T>(f: () => Promise<T>): Promise<T | { error: string }> {
   }
 }
 
-const summary = (m: ReceivedMessage): string => (m.kind === 'text' ? `${m.from}: ${m.text}` : m.kind === 'file' ? `${m.from}: file ${m.file.name}` : `${m.from}: delivered ${m.ids.length}`);
+function summary(m: ReceivedMessage): string {
+  switch (m.kind) {
+    case 'text':
+      return `${m.from}: ${m.text}`;
+    case 'file':
+      return `${m.from}: file ${m.file.name}`;
+    case 'delivered':
+      return `${m.from}: delivered ${m.ids.length}`;
+    case 'voicemail':
+      return `${m.from}: voicemail ${m.durationMs} ms`;
+    case 'missed-call':
+      return `${m.from}: missed call`;
+  }
+}
 
 const api = {
   register: (username: string, passphrase: string) =>

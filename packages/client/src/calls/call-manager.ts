@@ -1,0 +1,274 @@
+// The call manager (docs/protocol/11 §11.1, §11.6): places calls, rings for offers, routes the call
+// bodies the receive path hands over (src/messaging/receive.ts → `route`) to the call they name, and
+// answers `busy` while this device is in a call.
+//
+// What is NOT persisted, and why: call signalling is time-critical. An offer, answer or confirm that
+// arrives after the ring timed out (CALL_RING_TIMEOUT_MS, 45 s) is useless, and one re-sent after a
+// crash and restart would ring a phone for a call nobody is making. So call bodies never enter the
+// outbox (src/messaging/state.ts): each is sealed (the session state it advances IS committed, like
+// every send), delivered with CALL_SIGNAL_SEND_ATTEMPTS quick retries (about 2 s), and a failure
+// ends the call (`failed`) instead of queueing. Received call bodies are never put in the inbox
+// either, and a call's keys and pending secrets live only in memory (§11.1 forward secrecy). What
+// must survive — a voicemail, a missed call — is an ordinary message and is persisted as one.
+//
+// Rules of §11.6 applied here: a body for an unknown or finished call, or from anyone but that call's
+// peer (username and identity key), is dropped; an offer while a call holds this device is answered
+// with `call-end` `busy`. Applied by the receive path: stale offers and offers from `changed` contacts
+// become missed calls. Applied by the client's send path: sends to a `changed` contact are refused.
+import { answerCallOffer, createCallOffer, isProtocolError } from '@sotto/protocol';
+import { ClientError } from '../errors.ts';
+import { checkSdp, type CallSignalBody } from '../content/content.ts';
+import { bytesEqual, toHex } from '../internal/bytes.ts';
+import { CALL_RING_TIMEOUT_MS } from '../limits.ts';
+import type { CallSignal } from '../messaging/receive.ts';
+import { CallSession, type CallPeer, type CallPort } from './call.ts';
+import { RingingCall, type OfferBody } from './incoming-call.ts';
+import type { Call, CallMedia, IncomingCall } from './types.ts';
+
+/** What the manager needs beyond a call's port: who we are, and how a call is placed. */
+export interface CallManagerPort extends CallPort {
+  /** Our identity public key (IK_I when calling, IK_R when called, §11.1). */
+  readonly identityKey: Uint8Array;
+  /** The first half of a send (src/client.ts): directory lookup, trust rules (ERR_TRUST_CHANGED),
+   *  a session with the key sends go to. */
+  prepare(username: string): Promise<CallPeer>;
+}
+
+function callFailed(what: string, e: unknown): ClientError {
+  if (e instanceof ClientError) return e;
+  const code = isProtocolError(e) ? ` (${e.code})` : '';
+  return new ClientError('ERR_CALL_FAILED', `${what}${code}`, { cause: e });
+}
+
+export class CallManager {
+  readonly #port: CallManagerPort;
+  readonly #calls = new Map<string, CallSession>();
+  readonly #ringing = new Map<string, RingingCall>();
+  readonly #handlers = new Set<(call: IncomingCall) => void>();
+  /** placeCall between its start and the call's registration: the device is busy already. */
+  #placing = 0;
+
+  constructor(port: CallManagerPort) {
+    this.#port = port;
+  }
+
+  /** Whether a fresh offer can ring (someone listens for it); else the receive path makes it a missed call. */
+  get ringable(): boolean {
+    return this.#handlers.size > 0;
+  }
+
+  /** A call, an offer ringing or being accepted, or a call being placed holds this device. */
+  get busy(): boolean {
+    if (this.#placing > 0 || this.#calls.size > 0) return true;
+    for (const r of this.#ringing.values()) if (r.live) return true;
+    return false;
+  }
+
+  onIncomingCall(handler: (call: IncomingCall) => void): () => void {
+    if (typeof handler !== 'function') throw new ClientError('ERR_ARGUMENT', 'handler: expected a function');
+    this.#handlers.add(handler);
+    return () => {
+      this.#handlers.delete(handler);
+    };
+  }
+
+  /** §11.2.1: offer, then wait (the ring time-out runs from here). */
+  async place(to: string, media: CallMedia): Promise<Call> {
+    if (this.busy) throw new ClientError('ERR_CALL_BUSY', 'expected no call in progress on this device, got one');
+    this.#placing++;
+    let registered = false;
+    try {
+      const peer = await this.#port.prepare(to); // ERR_TRUST_CHANGED for a changed contact (§11.6)
+      let sdp: string;
+      try {
+        sdp = checkSdp(await media.createOffer(), (m) => {
+          throw new ClientError('ERR_CALL_FAILED', `the media's offer breaks docs/protocol/11 §11.2.4: ${m}`);
+        });
+      } catch (e) {
+        throw callFailed('the media could not make an offer', e);
+      }
+      let created: Awaited<ReturnType<typeof createCallOffer>>;
+      try {
+        created = await createCallOffer(this.#port.crypto, this.#port.rng, { callerIdentityKey: this.#port.identityKey, calleeIdentityKey: peer.identityKey, sdp });
+      } catch (e) {
+        throw callFailed('the call offer could not be made', e);
+      }
+      const { state, offer } = created;
+      const id = toHex(offer.call);
+      const call = new CallSession({
+        call: offer.call,
+        peer,
+        role: 'caller',
+        media,
+        port: this.#port,
+        pending: state,
+        timeoutMs: CALL_RING_TIMEOUT_MS,
+        onEnded: () => this.#calls.delete(id),
+      });
+      // Registered before the offer leaves: the answer may come back before the send returns.
+      this.#calls.set(id, call);
+      registered = true;
+      try {
+        await this.#port.signal(peer, { type: 'call-offer', call: offer.call, kem: offer.kem, commit: offer.commit, sdp: offer.sdp });
+      } catch (e) {
+        call.endQuietly('failed'); // closes the media, erases the pending secrets
+        throw e;
+      }
+      return call;
+    } catch (e) {
+      if (!registered) {
+        try {
+          media.close();
+        } catch {
+          // the media's own failure adds nothing to the error the caller gets
+        }
+      }
+      throw e;
+    } finally {
+      this.#placing--;
+    }
+  }
+
+  /** Hands the received call bodies to their calls, in order (after the batch was committed). */
+  route(signals: readonly CallSignal[]): void {
+    for (const s of signals) {
+      try {
+        this.#route(s);
+      } catch (e) {
+        this.#port.report(e);
+      }
+    }
+  }
+
+  #route(s: CallSignal): void {
+    const id = toHex(s.body.call);
+    const peer: CallPeer = { username: s.from, identityKey: s.identityKey, deviceId: s.deviceId };
+    const from = (p: CallPeer): boolean => p.username === s.from && bytesEqual(p.identityKey, s.identityKey);
+    const body = s.body;
+    if (body.type === 'call-offer') {
+      if (this.#calls.has(id) || this.#ringing.has(id)) return; // a call id is unique (§11.1): a repeat is dropped
+      if (this.busy) {
+        // §11.6: an offer while another call is active is answered with call-end `busy`.
+        this.#port.signal(peer, { type: 'call-end', call: body.call, reason: 'busy' }).catch((e: unknown) => {
+          this.#port.report(e);
+        });
+        return;
+      }
+      if (this.#handlers.size === 0) return; // nothing rings any more (the receive path saw a handler): the caller times out
+      this.#ring(body, peer, s.senderState === 'verified' ? 'verified' : 'unverified');
+      return;
+    }
+    const call = this.#calls.get(id);
+    if (call !== undefined) {
+      if (!from(call.peerInfo)) return; // only the call's peer speaks for it
+      this.#deliver(call, body);
+      return;
+    }
+    const ringing = this.#ringing.get(id);
+    if (ringing !== undefined && from(ringing.peerInfo) && body.type === 'call-end') ringing.cancel(body.reason);
+    // anything else names an unknown or finished call: dropped (§11.6)
+  }
+
+  #deliver(call: CallSession, body: Exclude<CallSignalBody, OfferBody>): void {
+    switch (body.type) {
+      case 'call-ringing':
+        call.ringing();
+        return;
+      case 'call-answer':
+        call.answer(body);
+        return;
+      case 'call-confirm':
+        call.confirm(body);
+        return;
+      case 'call-end':
+        call.remoteEnd(body.reason);
+        return;
+    }
+  }
+
+  #ring(offer: OfferBody, peer: CallPeer, senderState: 'verified' | 'unverified'): void {
+    const id = toHex(offer.call);
+    const ringing = new RingingCall({
+      offer,
+      peer,
+      senderState,
+      port: this.#port,
+      ringMs: CALL_RING_TIMEOUT_MS,
+      answer: (o, media) => this.#answer(o, peer, media),
+      onDone: () => {
+        if (this.#ringing.get(id) === ringing) this.#ringing.delete(id);
+      },
+    });
+    this.#ringing.set(id, ringing);
+    // §11.1: the optional `ringing`, so the caller's UI can say so.
+    this.#port.signal(peer, { type: 'call-ringing', call: offer.call }).catch((e: unknown) => {
+      this.#port.report(e);
+    });
+    for (const h of [...this.#handlers]) {
+      try {
+        h(ringing);
+      } catch (e) {
+        this.#port.report(e);
+      }
+    }
+  }
+
+  /** §11.2.2: the user accepted. The media answers, the key agreement's first half runs, the answer
+   *  goes out; the Call waits (CALL_RING_TIMEOUT_MS at most) for the caller's confirm. */
+  async #answer(offer: OfferBody, peer: CallPeer, media: CallMedia): Promise<CallSession> {
+    const id = toHex(offer.call);
+    let call: CallSession | undefined;
+    try {
+      let sdp: string;
+      try {
+        sdp = checkSdp(await media.acceptOffer(offer.sdp), (m) => {
+          throw new ClientError('ERR_CALL_FAILED', `the media's answer breaks docs/protocol/11 §11.2.4: ${m}`);
+        });
+      } catch (e) {
+        throw callFailed('the media could not answer the offer', e);
+      }
+      let created: Awaited<ReturnType<typeof answerCallOffer>>;
+      try {
+        // ERR_KEY_INVALID for an encapsulation key that fails FIPS 203 §7.2's check.
+        created = await answerCallOffer(this.#port.crypto, this.#port.rng, { callerIdentityKey: peer.identityKey, calleeIdentityKey: this.#port.identityKey, offer, sdp });
+      } catch (e) {
+        throw callFailed('the call offer is not valid', e);
+      }
+      const c = new CallSession({
+        call: offer.call,
+        peer,
+        role: 'callee',
+        media,
+        port: this.#port,
+        pending: created.state,
+        timeoutMs: CALL_RING_TIMEOUT_MS,
+        onEnded: () => this.#calls.delete(id),
+      });
+      call = c;
+      this.#calls.set(id, c);
+      const { answer } = created;
+      await this.#port.signal(peer, { type: 'call-answer', call: answer.call, dh: answer.dh, ct: answer.ct, sdp: answer.sdp });
+      return c;
+    } catch (e) {
+      if (call !== undefined) call.endQuietly('failed');
+      else {
+        try {
+          media.close();
+        } catch {
+          // the media's own failure adds nothing to the error the caller gets
+        }
+      }
+      // Tell the caller, so it stops waiting (best effort).
+      this.#port.signal(peer, { type: 'call-end', call: offer.call, reason: 'failed' }).catch((err: unknown) => {
+        this.#port.report(err);
+      });
+      throw e;
+    }
+  }
+
+  /** The client is closing: every call is hung up (the peer told, best effort), every ring stops. */
+  async closeAll(): Promise<void> {
+    for (const r of [...this.#ringing.values()]) r.close();
+    await Promise.all([...this.#calls.values()].map((c) => c.hangUp()));
+  }
+}
