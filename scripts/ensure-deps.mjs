@@ -1,6 +1,6 @@
 // Makes `npm start` and `npm test` work on a fresh clone: installs npm packages when they are missing,
 // and (when a later test needs them) Debian packages through apt-get. Only prints what it does.
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +39,9 @@ if (existsSync(web)) {
 // and lld packages); packages/store/test/postgres.test.ts starts a throw-away PostgreSQL server, which
 // needs Debian's initdb and pg_ctl (/usr/lib/postgresql/<version>/bin, package postgresql); the browser
 // tests (packages/test-support/src/browser.ts) drive Debian's Chromium at /usr/bin/chromium through
-// playwright-core, which never downloads a browser itself.
+// playwright-core, which never downloads a browser itself; the TURN tests
+// (packages/server/test/fixtures/coturn.ts) start their own loopback coturn (`turnserver`, and its
+// client `turnutils_uclient`: Debian's coturn package).
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const hasPostgres = () => spawnSync('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/initdb'], { stdio: 'ignore' }).status === 0;
 if (process.env.npm_lifecycle_event === 'test') {
@@ -47,6 +49,7 @@ if (process.env.npm_lifecycle_event === 'test') {
     ...(has('clang') && has('wasm-ld') ? [] : ['clang', 'lld']),
     ...(hasPostgres() ? [] : ['postgresql']),
     ...(existsSync('/usr/bin/chromium') ? [] : ['chromium']),
+    ...(has('turnserver') && has('turnutils_uclient') ? [] : ['coturn']),
   ];
   if (missing.length > 0) {
     process.stdout.write(`ensure-deps: installing Debian packages ${missing.join(' ')}\n`);
@@ -54,6 +57,13 @@ if (process.env.npm_lifecycle_event === 'test') {
     if (missing.includes('postgresql')) {
       mkdirSync('/etc/postgresql-common/createcluster.d', { recursive: true });
       writeFileSync('/etc/postgresql-common/createcluster.d/sotto-tests.conf', 'create_main_cluster = false\n');
+    }
+    // The tests start their own coturn; Debian's unit would start one on the default port under
+    // systemd: masked before the install, so it never starts (its sysv script starts nothing unless
+    // /etc/default/coturn sets TURNSERVER_ENABLED=1, and it does not by default).
+    if (missing.includes('coturn') && existsSync('/run/systemd/system')) {
+      mkdirSync('/etc/systemd/system', { recursive: true });
+      if (!existsSync('/etc/systemd/system/coturn.service')) symlinkSync('/dev/null', '/etc/systemd/system/coturn.service');
     }
     run('apt-get', ['update']);
     run('apt-get', ['install', '-y', '--no-install-recommends', ...missing]);

@@ -23,12 +23,14 @@ import { createRouter, type Route } from './internal/router.ts';
 import * as accounts from './routes/accounts.ts';
 import * as attachments from './routes/attachments.ts';
 import * as auth from './routes/auth.ts';
+import * as calls from './routes/calls.ts';
 import { health } from './routes/health.ts';
 import * as keys from './routes/keys.ts';
 import * as messages from './routes/messages.ts';
 import { metrics } from './routes/metrics.ts';
 import { createStaticHandler, isStaticPath, type StaticFiles } from './routes/static.ts';
 import { LiveConnection, type WebSocketPeer, type WebSocketSession } from './routes/ws.ts';
+import { TurnConfig, type TurnOptions } from './turn.ts';
 
 /** What the server is built from. Only `store` and `crypto` are required. */
 export interface AppDeps {
@@ -44,6 +46,9 @@ export interface AppDeps {
   /** The web client's files, served at `/` for GET and HEAD outside /v1 (docs/protocol/09 §9.11).
    *  Without it, such paths are 404 like any unknown route. */
   readonly staticFiles?: StaticFiles;
+  /** The TURN server whose credentials `GET /v1/calls/turn` hands out (docs/protocol/11 §11.7).
+   *  Without it, that route answers 404. */
+  readonly turn?: TurnOptions;
 }
 
 /** Per-request facts the transport knows and a WHATWG Request does not carry. */
@@ -110,6 +115,7 @@ export function createApp(deps: AppDeps): App {
     fanout: new Fanout(),
     metrics: new Metrics(),
     accountLimiter: new RateLimiter(rateLimits.perAccount),
+    turn: deps.turn === undefined ? undefined : new TurnConfig(deps.turn),
   };
   const addressLimiter = new RateLimiter(rateLimits.perAddress);
   const live = new Map<string, LiveConnection>();
@@ -131,6 +137,7 @@ export function createApp(deps: AppDeps): App {
     { method: 'POST', path: '/v1/messages/ack', handler: messages.ack },
     { method: 'POST', path: '/v1/attachments', handler: attachments.upload },
     { method: 'GET', path: '/v1/attachments/:id', handler: attachments.download },
+    { method: 'GET', path: '/v1/calls/turn', handler: calls.turn },
   ];
   const route = createRouter(routes);
   const serveStatic = deps.staticFiles === undefined ? undefined : createStaticHandler(deps.staticFiles);

@@ -16,6 +16,7 @@ import { createApp, type App, type RequestInfo } from './app.ts';
 import { ServerError } from './errors.ts';
 import { MAX_WS_FRAME_BYTES, type RateLimitSettings, type ServerLimits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import type { TurnOptions } from './turn.ts';
 
 export interface ServerOptions {
   /** Interface to listen on, e.g. "127.0.0.1" or "0.0.0.0". */
@@ -33,6 +34,9 @@ export interface ServerOptions {
    *  (packages/web/dist). Read on each request: while it has no index.html, `/` answers with a short
    *  text saying the web client is not built. `false`: serve no web client (404 outside the API). */
   readonly webDir?: string | false | undefined;
+  /** The TURN server (coturn with `use-auth-secret` and this `static-auth-secret`) whose short-lived
+   *  credentials `GET /v1/calls/turn` hands out (docs/protocol/11 §11.7); without it, 404. */
+  readonly turn?: TurnOptions | undefined;
 }
 
 /** packages/web/dist, next to this package in the repository: where `vite build` puts the web client. */
@@ -121,6 +125,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
       ...(webDir === false ? {} : { staticFiles: webDir }),
+      ...(options.turn ? { turn: options.turn } : {}),
     });
   } catch (e) {
     await store.close();

@@ -1,5 +1,6 @@
-// `sotto serve [--host 127.0.0.1] [--port 8080] [--data DIR] [--database URL]` (issue 3): runs the
-// server in this process until SIGINT or SIGTERM, then closes it (connections, store) and returns.
+// `sotto serve [--host 127.0.0.1] [--port 8080] [--data DIR] [--database URL] [--turn-url URL ...]
+// [--turn-secret SECRET]` (issue 3; TURN: docs/protocol/11 §11.7): runs the server in this process
+// until SIGINT or SIGTERM, then closes it (connections, store) and returns.
 // The one line on stdout, `sotto: listening on <url>`, is printed only once the socket accepts
 // connections, and carries the real port (tests and scripts pass --port 0 and read it).
 import { mkdir } from 'node:fs/promises';
@@ -31,6 +32,7 @@ export async function serve(inv: Extract<Invocation, { command: 'serve' }>, ctx:
           ctx.out.log(line);
         }, 'info'),
         ...(inv.databaseUrl === undefined ? {} : { databaseUrl: inv.databaseUrl }),
+        ...(inv.turn === undefined ? {} : { turn: inv.turn }),
       });
     } catch (e) {
       throw explainStartFailure(e, inv);
@@ -59,6 +61,11 @@ function explainStartFailure(e: unknown, inv: Extract<Invocation, { command: 'se
       return new CliError('ERR_CLI_SERVE', `cannot listen on ${where}: ${inv.host} is not an address of this machine`, { cause: e });
     default:
       break;
+  }
+  // Settings the server refuses (the TURN secret's length or characters): its message names the
+  // setting and the rule, never the value.
+  if (e instanceof Error && e.name === 'ServerError' && errno(e) === 'ERR_SERVER_CONFIG') {
+    return new CliError('ERR_CLI_SERVE', `cannot start the server: ${e.message.replace(/^ERR_[A-Z_]+: /, '')}`, { cause: e });
   }
   if (e instanceof Error && e.name === 'StoreError') {
     const what = inv.databaseUrl === undefined ? `the SQLite database in ${inv.dataDir}` : 'the PostgreSQL database';

@@ -1,6 +1,6 @@
 // The command line of `sotto`, exactly as issue 3 gives it (and the README repeats):
 //
-//   sotto serve [--host 127.0.0.1] [--port 8080] [--data DIR] [--database URL]
+//   sotto serve [--host 127.0.0.1] [--port 8080] [--data DIR] [--database URL] [--turn-url URL ...] [--turn-secret SECRET]
 //   sotto [--home DIR] [--server URL] register <username>
 //   sotto [--home DIR] send <username> <text>
 //   sotto [--home DIR] send-file <username> <path>
@@ -12,10 +12,11 @@
 //
 // A small strict parser instead of a framework: every option is known (an unknown one is a usage
 // error, never ignored), options take their value as `--name value` or `--name=value`, each may be
-// given once, `--` ends the options (for a message that starts with "-"), and the global options
+// given once (except --turn-url, which lists several), `--` ends the options (for a message that starts with "-"), and the global options
 // (--home, --server, --help) may stand before or after the command. Pure: the environment and the
 // home directory come in as arguments, so tests need no process state.
 import { join, resolve } from 'node:path';
+import { isTurnUrl, MAX_TURN_URLS } from '@sotto/protocol';
 import { CliError } from '../errors.ts';
 import { MAX_WAIT_SECONDS } from '../limits.ts';
 
@@ -43,7 +44,7 @@ export interface ClientGlobals {
 
 export type Invocation =
   | { readonly command: 'help'; readonly topic: CommandName | undefined }
-  | { readonly command: 'serve'; readonly host: string; readonly port: number; readonly dataDir: string; readonly databaseUrl: string | undefined }
+  | { readonly command: 'serve'; readonly host: string; readonly port: number; readonly dataDir: string; readonly databaseUrl: string | undefined; readonly turn?: TurnSettings }
   | { readonly command: 'register'; readonly globals: ClientGlobals; readonly username: string }
   | { readonly command: 'send'; readonly globals: ClientGlobals; readonly to: string; readonly text: string }
   | { readonly command: 'send-file'; readonly globals: ClientGlobals; readonly to: string; readonly path: string }
@@ -53,10 +54,20 @@ export type Invocation =
   | { readonly command: 'verify'; readonly globals: ClientGlobals; readonly username: string; readonly digits: string }
   | { readonly command: 'trust'; readonly globals: ClientGlobals; readonly username: string };
 
+/** `sotto serve`'s TURN server (docs/protocol/11 §11.7): its URIs and coturn's static-auth-secret. */
+export interface TurnSettings {
+  readonly urls: readonly string[];
+  readonly secret: string;
+}
+
+/** The environment variable that carries the TURN secret (preferred to --turn-secret: argv shows in ps). */
+export const TURN_SECRET_ENV = 'SOTTO_TURN_SECRET';
+
 /** The environment variables the command reads. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
-type Kind = 'string' | 'boolean';
+/** 'strings': a string option that may be repeated (each occurrence adds one value). */
+type Kind = 'string' | 'boolean' | 'strings';
 
 interface CommandSpec {
   readonly options: ReadonlyMap<string, Kind>;
@@ -82,7 +93,7 @@ const spec = (options: [string, Kind][], positionals: string[], extra: Partial<P
 });
 
 const SPECS: Readonly<Record<CommandName, CommandSpec>> = {
-  serve: spec([['host', 'string'], ['port', 'string'], ['data', 'string'], ['database', 'string']], [], { client: false }),
+  serve: spec([['host', 'string'], ['port', 'string'], ['data', 'string'], ['database', 'string'], ['turn-url', 'strings'], ['turn-secret', 'string']], [], { client: false }),
   register: spec([], ['username']),
   send: spec([], ['username', 'text']),
   'send-file': spec([], ['username', 'path']),
@@ -102,7 +113,7 @@ const usage = (message: string): CliError => new CliError('ERR_CLI_USAGE', messa
 
 /** Parses `argv` (without node and the script). Throws CliError ERR_CLI_USAGE with a one-line message. */
 export function parseCommandLine(argv: readonly string[], env: Env, userHome: string): Invocation {
-  const values = new Map<string, string | true>();
+  const values = new Map<string, string | true | string[]>();
   const positionals: string[] = [];
   let command: CommandName | undefined;
   let endOfOptions = false;
@@ -137,7 +148,7 @@ export function parseCommandLine(argv: readonly string[], env: Env, userHome: st
           : `unknown option '--${name}' for '${command}'; run 'sotto ${command} --help'`,
       );
     }
-    if (values.has(name)) throw usage(`--${name} is given twice`);
+    if (values.has(name) && kind !== 'strings') throw usage(`--${name} is given twice`);
     if (kind === 'boolean') {
       if (eq >= 0) throw usage(`--${name} takes no value`);
       values.set(name, true);
@@ -152,7 +163,12 @@ export function parseCommandLine(argv: readonly string[], env: Env, userHome: st
       if (value?.startsWith('--') === true) throw usage(`--${name} needs a value, got the option '${value}'`);
     }
     if (value === undefined || value === '') throw usage(`--${name} needs a value`);
-    values.set(name, value);
+    if (kind === 'strings') {
+      const list = values.get(name);
+      values.set(name, [...(Array.isArray(list) ? list : []), value]);
+    } else {
+      values.set(name, value);
+    }
   }
 
   if (values.get('help') === true) {
@@ -182,14 +198,18 @@ export function parseCommandLine(argv: readonly string[], env: Env, userHome: st
       if (!isCommand(topic)) throw usage(`unknown command '${topic}'; run 'sotto --help' for the list`);
       return { command: 'help', topic };
     }
-    case 'serve':
+    case 'serve': {
+      const urls = values.get('turn-url');
+      const turn = parseTurn(Array.isArray(urls) ? urls : [], str('turn-secret'), env);
       return {
         command,
         host: str('host') ?? DEFAULT_HOST,
         port: parsePort(str('port')),
         dataDir: resolve(str('data') ?? DEFAULT_DATA_DIR),
         databaseUrl: parseDatabaseUrl(str('database')),
+        ...(turn === undefined ? {} : { turn }),
       };
+    }
     default:
       break;
   }
@@ -276,6 +296,24 @@ function parseDatabaseUrl(text: string | undefined): string | undefined {
   // The PostgreSQL URL is handed to the pg driver as it is (it may carry a password: never echoed).
   if (!/^postgres(ql)?:\/\/./.test(text)) throw usage('--database must be a postgres:// or postgresql:// URL');
   return text;
+}
+
+/** --turn-url (repeatable) and the secret from --turn-secret or $SOTTO_TURN_SECRET: all or nothing.
+ *  The secret is never echoed; the server checks its length and characters when it starts. */
+function parseTurn(urls: readonly string[], flagSecret: string | undefined, env: Env): TurnSettings | undefined {
+  const envSecret = nonEmpty(env[TURN_SECRET_ENV]);
+  const secret = flagSecret ?? envSecret;
+  if (urls.length === 0) {
+    if (flagSecret !== undefined) throw usage('--turn-secret needs --turn-url: give the TURN server\'s URL (e.g. --turn-url turn:turn.example.org:3478)');
+    if (envSecret !== undefined) throw usage(`$${TURN_SECRET_ENV} is set but no --turn-url is given: add --turn-url (e.g. turn:turn.example.org:3478) or unset it`);
+    return undefined;
+  }
+  if (urls.length > MAX_TURN_URLS) throw usage(`--turn-url is given ${urls.length} times; at most ${MAX_TURN_URLS}`);
+  for (const url of urls) {
+    if (!isTurnUrl(url)) throw usage('--turn-url must be a turn: or turns: URI such as turn:turn.example.org:3478?transport=udp (host, optional port, optional ?transport=udp|tcp)');
+  }
+  if (secret === undefined) throw usage(`--turn-url needs coturn's static-auth-secret: set $${TURN_SECRET_ENV} (preferred: other users can read the command line in ps) or give --turn-secret`);
+  return { urls, secret };
 }
 
 function parsePort(text: string | undefined): number {

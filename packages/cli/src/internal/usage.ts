@@ -1,7 +1,7 @@
 // Help texts: `sotto --help`, `sotto help <command>` and `sotto <command> --help`. The usage lines are
 // issue 3's, word for word; the parser (args.ts) accepts exactly these.
 import type { CommandName } from './args.ts';
-import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SERVER_URL } from './args.ts';
+import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SERVER_URL, TURN_SECRET_ENV } from './args.ts';
 import { MAX_WAIT_SECONDS } from '../limits.ts';
 
 const GLOBALS = `Global options (before or after the command):
@@ -13,14 +13,18 @@ The passphrase that unlocks the keystore comes from $SOTTO_PASSPHRASE, else it i
 (without echo) when a terminal is attached.`;
 
 const HELP: Readonly<Record<Exclude<CommandName, 'help'>, string>> = {
-  serve: `Usage: sotto serve [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--data DIR] [--database URL]
+  serve: `Usage: sotto serve [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--data DIR] [--database URL] [--turn-url URL ...] [--turn-secret SECRET]
 
 Runs the Sotto server: an untrusted relay and prekey directory. Prints "sotto: listening on <url>"
 once it accepts connections; stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
   --host HOST      address to listen on (default ${DEFAULT_HOST})
   --port N         port to listen on; 0 picks a free one (default ${DEFAULT_PORT})
   --data DIR       directory of the embedded SQLite database, created if missing (default ./${DEFAULT_DATA_DIR})
-  --database URL   use PostgreSQL instead (postgres://user@host/db)`,
+  --database URL   use PostgreSQL instead (postgres://user@host/db)
+  --turn-url URL   a TURN server for calls, e.g. turn:turn.example.org:3478?transport=udp; repeat
+                   for more (coturn with use-auth-secret: devices get hour-long credentials)
+  --turn-secret S  coturn's static-auth-secret; prefer $${TURN_SECRET_ENV}, since other users can
+                   read a command line in ps. Both or neither with --turn-url`,
   register: `Usage: sotto [--home DIR] [--server URL] register <username>
 
 Creates an account on the server: generates your identity key and prekeys, registers the
@@ -65,7 +69,7 @@ export function helpText(topic: CommandName | undefined): string {
   return `Sotto: end-to-end encrypted messaging.
 
 Usage:
-  sotto serve [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--data DIR] [--database URL]
+  sotto serve [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--data DIR] [--database URL] [--turn-url URL ...] [--turn-secret SECRET]
   sotto [--home DIR] [--server URL] register <username>
   sotto [--home DIR] send <username> <text>
   sotto [--home DIR] send-file <username> <path>

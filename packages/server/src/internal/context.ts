@@ -15,6 +15,7 @@ import type { Account, DeviceAddress, Store } from '@sotto/store';
 import { ServerError } from '../errors.ts';
 import type { ServerLimits } from '../limits.ts';
 import type { Logger } from '../logger.ts';
+import type { TurnConfig } from '../turn.ts';
 import type { Credentials, TokenOwner } from './credentials.ts';
 import type { Fanout } from './fanout.ts';
 import type { Metrics } from './metrics.ts';
@@ -31,6 +32,8 @@ export interface AppState {
   readonly fanout: Fanout;
   readonly metrics: Metrics;
   readonly accountLimiter: RateLimiter;
+  /** TURN credentials (docs/protocol/11 §11.7); undefined when the server has no TURN. */
+  readonly turn: TurnConfig | undefined;
 }
 
 export interface RequestContext {
