@@ -57,6 +57,9 @@ export default defineConfig({
     conditions: ['browser', 'module', 'development|production'],
   },
   plugins: [browserOnly(), strictCsp()],
+  // The SFrame worker (src/calls/sframe-worker.ts) is a module worker (`type: 'module'`), built as an
+  // ES module under the same Node-only guard as the page.
+  worker: { format: 'es', plugins: () => [browserOnly()] },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -8,6 +8,8 @@
 // (the SDK calls back after persisting and before the ack, docs/protocol/10 §10.1): a page closed at
 // any moment loses nothing.
 import { isClientError, type Contact, type ReceivedMessage, type SottoClient } from '@sotto/client';
+import { CallController } from './calls/controller.ts';
+import { missedCallText, voicemailText } from './calls/texts.ts';
 import { accountExists, createBrowserAccount, removeBrowserAccount, unlockBrowserAccount, type Unlocked } from './account.ts';
 import {
   NO_CONVERSATIONS,
@@ -29,6 +31,7 @@ import { HEALTH_PROBE_MS, MAX_SEND_FILE_BYTES } from './limits.ts';
 import { startScan } from './scanner.ts';
 import { methodLabel } from './trust.ts';
 import { checkNewPassphrase, createAccountScreen, unlockScreen } from './views/account-forms.ts';
+import { callPanel, type CallPanel } from './views/call.ts';
 import { chatView, type ChatView } from './views/chat.ts';
 import { showKeyChangeDialog } from './views/key-change-dialog.ts';
 import { sidebar, type Sidebar } from './views/sidebar.ts';
@@ -65,6 +68,11 @@ export class App {
   /** blob: URLs of images by message key (revoked on lock). */
   readonly #images = new Map<string, Promise<string | undefined>>();
   #healthTimer: ReturnType<typeof setTimeout> | undefined;
+  // Calls (docs/protocol/11): the panel above the layout, the controller while unlocked, and the
+  // missed calls of this session by contact (not kept in the history).
+  #callPanel: CallPanel | undefined;
+  #calls: CallController | undefined;
+  readonly #callEntries = new Map<string, { key: string; text: string; at: number }[]>();
 
   constructor(root: HTMLElement) {
     this.#root = root;
@@ -160,6 +168,8 @@ export class App {
       await u.client.close().catch(() => undefined);
       throw e;
     }
+    // Before listen: an offer pushed on connection rings instead of becoming a missed call.
+    this.#startCalls(u.client);
     session.stopListening = u.client.listen(
       (m) => this.#received(m),
       (e) => {
@@ -179,6 +189,9 @@ export class App {
     this.#setConnection('');
     this.#verify?.dispose();
     this.#dialog?.close();
+    await this.#calls?.dispose().catch(() => undefined);
+    this.#calls = undefined;
+    this.#callEntries.clear();
     await s.stopListening().catch(() => undefined);
     await s.client.close().catch(() => undefined);
     s.history?.close();
@@ -216,6 +229,16 @@ export class App {
       start: (u) => this.#startConversation(u),
     });
     this.#mainPane = h('main', { id: 'main', class: 'pane' });
+    this.#callPanel = callPanel({
+      accept: () => this.#calls?.handlers.accept(),
+      decline: () => this.#calls?.handlers.decline(),
+      hangUp: () => this.#calls?.handlers.hangUp(),
+      toggleMute: () => this.#calls?.handlers.toggleMute(),
+      confirmSas: (match) => this.#calls?.handlers.confirmSas(match),
+      leaveVoicemail: () => this.#calls?.handlers.leaveVoicemail(),
+      stopRecording: (send) => this.#calls?.handlers.stopRecording(send),
+      dismiss: () => this.#calls?.handlers.dismiss(),
+    });
     this.#layout = h('div', { class: 'layout', 'data-pane': 'list' }, this.#sidebar.element, this.#mainPane);
     replaceChildren(
       this.#root,
@@ -226,6 +249,7 @@ export class App {
         this.#connection,
         this.#notice,
         this.#announcer,
+        this.#callPanel.element,
         this.#layout,
       ),
     );
@@ -350,8 +374,16 @@ export class App {
   // -------------------------------------------------------------------------------------------
   // Receiving
 
-  async #received(m: ReceivedMessage): Promise<void> {
+  async #received(received: ReceivedMessage): Promise<void> {
     this.#setConnection('');
+    let m = received;
+    if (m.kind === 'missed-call') {
+      this.#missedCall(m.from, `call:${m.call}`, m.sentAt);
+      return;
+    }
+    // A voicemail (docs/protocol/11 §11.6) is an attachment: it goes into the history as an audio
+    // file named for what it is, and the message view plays audio files.
+    if (m.kind === 'voicemail') m = { kind: 'file', id: m.id, from: m.from, sentAt: m.sentAt, receivedAt: m.receivedAt, file: { ...m.file, name: voicemailText(m.from, m.durationMs) }, senderState: m.senderState };
     const open = m.kind !== 'delivered' && this.#pane === 'chat' && this.#current === m.from;
     await this.#setConvs(applyReceived(this.#convs, m, open, this.#now()), [m.from]);
     if (m.kind === 'delivered') return;
@@ -361,6 +393,12 @@ export class App {
 
   #listenProblem(e: unknown): void {
     if (isClientError(e, 'ERR_MESSAGE_REJECTED') || isClientError(e, 'ERR_CONTENT_INVALID')) {
+      this.#showNotice(this.#describe(e, 'receive'));
+      return;
+    }
+    // A call that could not be set up (docs/protocol/11) with no call waiting for it: not a
+    // connection problem (the call panel shows the failure of a call in progress).
+    if (isClientError(e, 'ERR_CALL_FAILED') || isClientError(e, 'ERR_CALL_STATE') || isClientError(e, 'ERR_CALL_BUSY')) {
       this.#showNotice(this.#describe(e, 'receive'));
       return;
     }
@@ -406,17 +444,23 @@ export class App {
           verify: () => {
             this.#openVerify(username);
           },
+          call: () => {
+            void this.#calls?.place(username);
+          },
           acceptNewKey: () => this.#acceptNewKey(username),
           back: () => {
             this.#backToList();
           },
           imageUrl: (m) => this.#imageUrl(m),
+          mediaUrl: (m) => this.#imageUrl(m),
           download: (m) => this.#download(m),
           describe: (e) => this.#describe(e, 'download', username),
         },
         this.#now,
       );
+      for (const entry of this.#callEntries.get(username) ?? []) this.#chat.addCallEntry(entry);
     }
+    this.#chat.setCallEnabled(this.#calls?.busy !== true);
     replaceChildren(this.#mainPane, this.#chat.element);
     this.#current = username;
     this.#setPane('chat');
@@ -510,6 +554,41 @@ export class App {
     setTimeout(() => {
       URL.revokeObjectURL(url);
     }, 60_000);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Calls
+
+  #startCalls(client: SottoClient): void {
+    const panel = this.#callPanel;
+    if (panel === undefined) return;
+    this.#calls = new CallController(client, panel, {
+      contactsChanged: () => this.#refreshContacts(),
+      busyChanged: (busy) => {
+        this.#chat?.setCallEnabled(!busy);
+      },
+      announce: (text) => {
+        this.#announce(text);
+      },
+      missedCall: (peer, key, at) => {
+        this.#missedCall(peer, key, at);
+      },
+      voicemailSent: async (peer, file, sent) => {
+        const key = crypto.randomUUID();
+        await this.#setConvs(applySending(ensureConversation(this.#convs, peer, this.#now()), peer, key, { type: 'file', file }, this.#now()), [peer]);
+        await this.#setConvs(applySent(this.#convs, peer, key, sent), [peer]);
+      },
+    });
+    this.#calls.start();
+  }
+
+  #missedCall(peer: string, key: string, at: number): void {
+    const list = this.#callEntries.get(peer) ?? [];
+    if (list.some((e) => e.key === key)) return;
+    const entry = { key, text: missedCallText(peer), at };
+    this.#callEntries.set(peer, [...list, entry]);
+    if (this.#chat?.username === peer) this.#chat.addCallEntry(entry);
+    this.#announce(missedCallText(peer));
   }
 
   // -------------------------------------------------------------------------------------------

@@ -108,6 +108,15 @@ export function describeError(e: unknown, ctx: ErrorContext): string {
       return ctx.action === 'scan'
         ? `The scanned code does not match. Make sure it is ${who}'s code for a conversation with you. If it is, the key you hold may not be ${who}'s: do not verify.`
         : `The numbers do not match ${who}'s current key; nothing changed. Check that you compared with ${who}'s own screen. If they really differ, the key you hold may not be ${who}'s.`;
+    // --- calls (docs/protocol/11) ---
+    case 'ERR_CALL_BUSY':
+      return 'You are already in a call. End it first.';
+    case 'ERR_CALL_STATE':
+      return ctx.action === 'verify'
+        ? `The words could not be confirmed: the call has ended, or ${who}'s key changed during it. Nothing was changed.`
+        : 'That call was already answered, declined or ended.';
+    case 'ERR_CALL_FAILED':
+      return `The call with ${who} could not be set up (the connection or its encryption keys failed). Try again.`;
     // --- content and files ---
     case 'ERR_ARGUMENT':
       return ctx.action === 'send-file' ? 'That file cannot be sent (its name or type is not allowed).' : 'That cannot be sent (empty or too long).';

@@ -6,6 +6,7 @@
 import type { Contact } from '@sotto/client';
 import type { Conversation } from '../conversations.ts';
 import { h, replaceChildren, uid } from '../dom.ts';
+import { formatTime } from '../format.ts';
 import { keyChangeExplanation } from '../trust.ts';
 import { trustBadge } from './badge.ts';
 import { messageItem, updateMessageItem, type MessageActions } from './message.ts';
@@ -14,6 +15,8 @@ export interface ChatHandlers extends MessageActions {
   sendText(text: string): Promise<void>;
   sendFile(file: File): Promise<void>;
   verify(): void;
+  /** Starts an audio call with the contact (docs/protocol/11). */
+  call(): void;
   acceptNewKey(): Promise<void>;
   back(): void;
 }
@@ -25,6 +28,10 @@ export interface ChatView {
   /** Shows an error about this conversation (empty clears it). */
   fail(message: string): void;
   focusComposer(): void;
+  /** A call event that is not a message (a missed call): shown in the log, kept for this session. */
+  addCallEntry(entry: { readonly key: string; readonly text: string; readonly at: number }): void;
+  /** Whether the Call button can be used (not while another call runs). */
+  setCallEnabled(enabled: boolean): void;
 }
 
 export function chatView(username: string, handlers: ChatHandlers, now: () => number): ChatView {
@@ -39,7 +46,12 @@ export function chatView(username: string, handlers: ChatHandlers, now: () => nu
   verifyButton.addEventListener('click', () => {
     handlers.verify();
   });
-  const header = h('header', { class: 'chat__header' }, back, h('h2', { id: titleId, tabindex: '-1' }, username), badgeSlot, verifyButton);
+  const callButton = h('button', { type: 'button', class: 'secondary call-button' }, 'Call');
+  callButton.setAttribute('aria-label', `Call ${username}`);
+  callButton.addEventListener('click', () => {
+    handlers.call();
+  });
+  const header = h('header', { class: 'chat__header' }, back, h('h2', { id: titleId, tabindex: '-1' }, username), badgeSlot, callButton, verifyButton);
 
   const log = h('ol', { class: 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': `Messages with ${username}` });
   const emptyNote = h('p', { class: 'empty' }, `No messages with ${username} yet. Say hello: messages are end-to-end encrypted.`);
@@ -132,7 +144,7 @@ export function chatView(username: string, handlers: ChatHandlers, now: () => nu
           updateMessageItem(li, m);
         }
       }
-      emptyNote.hidden = conv.messages.length > 0;
+      emptyNote.hidden = items.size > 0;
       const state = contact === undefined ? 'none' : `${contact.state}/${contact.method ?? ''}/${String(contact.wasVerified)}`;
       if (state !== shownState) {
         shownState = state;
@@ -141,12 +153,26 @@ export function chatView(username: string, handlers: ChatHandlers, now: () => nu
         if (contact !== undefined && isChanged) renderChanged(contact);
         changed.hidden = !isChanged;
         composer.hidden = isChanged;
+        // A call is never placed to a key the user has not confirmed (§11.6, §10.4).
+        callButton.hidden = isChanged;
       }
       // Only a new message scrolls (a status change must not pull a reader away from older ones).
       if (added) log.lastElementChild?.scrollIntoView({ block: 'end' });
     },
     fail(message) {
       error.textContent = message;
+    },
+    addCallEntry(entry) {
+      if (items.has(entry.key)) return;
+      const time = new Date(entry.at);
+      const li = h('li', { class: 'msg msg--in msg--call', 'data-key': entry.key }, h('div', { class: 'bubble' }, h('p', { class: 'call-entry' }, entry.text)), h('p', { class: 'meta' }, h('time', { datetime: time.toISOString() }, formatTime(entry.at, now()))));
+      items.set(entry.key, li);
+      log.append(li);
+      emptyNote.hidden = true;
+      li.scrollIntoView({ block: 'end' });
+    },
+    setCallEnabled(enabled) {
+      callButton.disabled = !enabled;
     },
     focusComposer() {
       if (composer.hidden) changed.querySelector('button')?.focus();

@@ -10,6 +10,8 @@ export interface MessageActions {
   /** A blob: URL of the image (fetched, checked and decrypted for a received one), or undefined
    *  when it is not available (a file this device sent before a reload). Rejects with the reason. */
   imageUrl(m: ChatMessage): Promise<string | undefined>;
+  /** The same for audio (a voicemail), fetched when the user presses Play. */
+  mediaUrl(m: ChatMessage): Promise<string | undefined>;
   /** Fetches, decrypts and saves a received file; rejects with the reason (shown by the caller). */
   download(m: ChatMessage): Promise<void>;
   /** Plain-language text for an error. */
@@ -46,6 +48,29 @@ function fileBody(m: ChatMessage, actions: MessageActions): HTMLElement {
     });
     return b;
   };
+  if (f.mime.startsWith('audio/') && m.direction === 'in' && f.ref !== undefined && f.size <= MAX_INLINE_IMAGE_BYTES) {
+    // A voicemail (docs/protocol/11 §11.6) or another recording: a player, fetched on demand.
+    const play = h('button', { type: 'button', class: 'secondary' }, `Play ${displayFileName(f.name)}`);
+    play.addEventListener('click', () => {
+      play.disabled = true;
+      problem.textContent = '';
+      actions
+        .mediaUrl(m)
+        .then((url) => {
+          if (url === undefined) return;
+          const player = h('audio', { src: url, controls: true, class: 'file__audio' });
+          player.setAttribute('aria-label', displayFileName(f.name));
+          play.replaceWith(player);
+          void player.play().catch(() => undefined);
+        })
+        .catch((e: unknown) => {
+          play.disabled = false;
+          problem.textContent = actions.describe(e);
+        });
+    });
+    box.append(h('p', { class: 'file__name' }, label), play, problem);
+    return box;
+  }
   if (isInlineImage(f.mime) && f.size <= MAX_INLINE_IMAGE_BYTES) {
     const holder = h('p', { class: 'file__loading' }, `Loading image ${label}…`);
     box.append(holder);

@@ -1,0 +1,232 @@
+// Calls in the web client, end to end (docs/protocol/11; shared/notes/browser-calls.md): the real
+// `sotto serve` on loopback serving the built client, two people in two real Chromium instances (the
+// fake microphone is a launch flag, so each browser plays its own tone: Alice 440 Hz, Bob 660 Hz).
+// Through the UI only: Alice calls, Bob accepts, both screens show the same two words and code, each
+// hears the OTHER tone through the SFrame worker (decrypted grows, nothing fails, no
+// ssrc-audio-level in the SDPs); "The words match" marks Bob verified by SAS. Then Bob calls and says
+// "They don't match": the call ends on both sides with the loud warning and nothing is verified. Then
+// Bob declines a call and Alice leaves a voicemail that Bob plays. The wrong-key case and the worker's
+// zero-plaintext rule are checked at the media level (browser-call-media.test.ts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { withChromium } from '@sotto/test-support/browser';
+import type { Page } from 'playwright-core';
+import type { CallMediaStats } from '../src/calls/media.ts';
+import { BROWSER_REPORTS, requireBuiltClient, scratch, shot, SLOW_MS, startServe, WebUser } from './support/harness.ts';
+import { dominantFrequency, isTone, writeToneWav } from './support/tones.ts';
+
+const ALICE_HZ = 440;
+const BOB_HZ = 660;
+
+/** The hooks object the app looks for (src/calls/controller.ts CallTestHooks), defined in the page:
+ *  it keeps every call's media, and the SDPs that media produced (what the SDK sends). */
+async function installHooks(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    type Media = Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const hooks = {
+      calls: [] as unknown[],
+      sdps: [] as string[],
+      created(media: Media) {
+        hooks.calls.push(media);
+        for (const name of ['createOffer', 'acceptOffer']) {
+          const f = media[name]?.bind(media);
+          if (f === undefined) continue;
+          media[name] = async (...a: unknown[]) => {
+            const sdp = (await f(...a)) as string;
+            hooks.sdps.push(sdp);
+            return sdp;
+          };
+        }
+      },
+    };
+    (globalThis as unknown as { __sottoCallTestHooks: unknown }).__sottoCallTestHooks = hooks;
+  });
+}
+
+function lastCallStats(page: Page): Promise<CallMediaStats> {
+  return page.evaluate(() => {
+    const hooks = (globalThis as unknown as { __sottoCallTestHooks: { calls: { stats(): Promise<CallMediaStats> }[] } }).__sottoCallTestHooks;
+    const media = hooks.calls[hooks.calls.length - 1];
+    if (media === undefined) throw new Error('expected a call');
+    return media.stats();
+  });
+}
+
+function sentSdps(page: Page): Promise<string[]> {
+  return page.evaluate(() => (globalThis as unknown as { __sottoCallTestHooks: { sdps: string[] } }).__sottoCallTestHooks.sdps);
+}
+
+async function waitStats(page: Page, what: string, ok: (s: CallMediaStats) => boolean, ms = 15_000): Promise<CallMediaStats> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = await lastCallStats(page);
+    if (ok(s)) return s;
+    if (Date.now() > end) assert.fail(`${what}: not reached; last stats ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The call panel. */
+function panel(u: WebUser) {
+  const region = u.page.locator('section.call');
+  return {
+    region,
+    state: (state: string) => u.page.locator(`section.call[data-state="${state}"]`),
+    words: () => region.locator('.sas__words').textContent(),
+    code: () => region.locator('.sas__base32').textContent(),
+    button: (name: string) => region.getByRole('button', { name, exact: true }),
+  };
+}
+
+async function call(from: WebUser, to: WebUser): Promise<void> {
+  await from.page.getByRole('button', { name: `Call ${to.name}`, exact: true }).click();
+  await panel(to).state('incoming').waitFor({ timeout: 20_000 });
+  assert.equal(await panel(to).region.getByRole('heading', { level: 2 }).textContent(), `${from.name} is calling you`);
+  await panel(to).button('Accept').click();
+  await Promise.all([panel(from).state('active').waitFor({ timeout: 20_000 }), panel(to).state('active').waitFor({ timeout: 20_000 })]);
+}
+
+test('browser calls: SAS on both screens, each hears the other, match verifies, mismatch warns, voicemail', async (t) => {
+  requireBuiltClient();
+  const dir = scratch(t, 'sotto-web-call-');
+  const aliceWav = join(dir, 'alice-440.wav');
+  const bobWav = join(dir, 'bob-660.wav');
+  writeToneWav(aliceWav, ALICE_HZ);
+  writeToneWav(bobWav, BOB_HZ);
+  const server = await startServe(join(dir, 'data'));
+  t.after(() => server.proc.stop('SIGKILL').then(() => undefined));
+  const [browserA, browserB] = await Promise.all([withChromium(t, { fakeAudioFile: aliceWav }), withChromium(t, { fakeAudioFile: bobWav })]);
+
+  const alice = await WebUser.open(browserA, server.url, 'alice', 'correct horse battery alice');
+  const bob = await WebUser.open(browserB, server.url, 'bob', 'bob likes long passphrases', { width: 360, height: 740 });
+  await Promise.all([alice.register(), bob.register()]);
+  await Promise.all([installHooks(alice.page), installHooks(bob.page)]);
+  await alice.startConversation('bob');
+  await alice.send('bob', 'Can I call you?');
+  await bob.conversation('alice').waitFor({ timeout: SLOW_MS });
+  await bob.openConversation('alice');
+  await alice.waitStatus('bob', 'Can I call you?', 'Delivered');
+
+  await t.test('(a, b, d) Alice calls, Bob accepts: same SAS, each hears the other, the words match', async () => {
+    await call(alice, bob);
+    const [aWords, bWords, aCode, bCode] = await Promise.all([panel(alice).words(), panel(bob).words(), panel(alice).code(), panel(bob).code()]);
+    assert.match(aWords ?? '', /^[A-Za-z-]+ [A-Za-z-]+$/, 'two PGP words');
+    assert.match(aCode ?? '', /^[ybndrfg8ejkmcpqxot1uwisza345h769]{4}$/, 'four z-base-32 characters');
+    assert.equal(aWords, bWords, 'the same words on both screens');
+    assert.equal(aCode, bCode, 'the same code on both screens');
+
+    const [sa, sb] = await Promise.all([
+      waitStats(alice.page, 'alice decrypting', (s) => s.connectionState === 'connected' && s.frames.decrypted > 50),
+      waitStats(bob.page, 'bob decrypting', (s) => s.connectionState === 'connected' && s.frames.decrypted > 50),
+    ]);
+    const [aliceHears, bobHears] = await Promise.all([dominantFrequency(alice.page, 'audio.call__audio'), dominantFrequency(bob.page, 'audio.call__audio')]);
+    assert.ok(isTone(aliceHears, BOB_HZ), `Alice hears Bob's ${BOB_HZ} Hz, got ${JSON.stringify(aliceHears)}`);
+    assert.ok(isTone(bobHears, ALICE_HZ), `Bob hears Alice's ${ALICE_HZ} Hz, got ${JSON.stringify(bobHears)}`);
+    const [sa2, sb2] = await Promise.all([lastCallStats(alice.page), lastCallStats(bob.page)]);
+    for (const [who, before, after] of [['alice', sa, sa2], ['bob', sb, sb2]] as const) {
+      assert.equal(after.transformsAttached, true, `${who}: both transforms attached at transceiver creation and running`);
+      assert.ok(after.frames.decrypted > before.frames.decrypted, `${who}: decrypted keeps growing`);
+      assert.equal(after.frames.failed, 0, `${who}: no frame failed`);
+    }
+    const sdps = [...(await sentSdps(alice.page)), ...(await sentSdps(bob.page))];
+    assert.equal(sdps.length, 2, 'one offer and one answer');
+    for (const sdp of sdps) assert.doesNotMatch(sdp, /ssrc-audio-level/, 'no voice-activity header extension in a sent SDP (§11.2.4)');
+
+    await shot(alice.page, 'call-active-sas');
+    await shot(bob.page, 'phone-call-active-sas');
+    const overflow = await bob.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the in-call screen is ${overflow} px wider than a 360 px phone`);
+
+    // Mute sends silence (still encrypted): Bob stops hearing Alice's tone, and hears it again after.
+    await panel(alice).button('Mute').click();
+    await panel(alice).button('Unmute').waitFor();
+    const muted = await dominantFrequency(bob.page, 'audio.call__audio');
+    assert.ok(!isTone(muted, ALICE_HZ), `muted: Bob must not hear ${ALICE_HZ} Hz, got ${JSON.stringify(muted)}`);
+    await panel(alice).button('Unmute').click();
+    await panel(alice).button('Mute').waitFor();
+    const unmuted = await dominantFrequency(bob.page, 'audio.call__audio');
+    assert.ok(isTone(unmuted, ALICE_HZ), `unmuted: Bob hears ${ALICE_HZ} Hz again, got ${JSON.stringify(unmuted)}`);
+
+    await panel(alice).button('The words match').click();
+    await panel(alice).region.getByText('The words matched: bob is now verified by words compared in a call.').waitFor();
+    await alice.badge('bob').filter({ hasText: 'Verified by words compared in a call' }).waitFor();
+    assert.equal(await alice.headerBadge().textContent(), 'Verified by words compared in a call');
+    assert.equal(await bob.headerBadge().textContent(), 'Unverified', "Bob has not answered yet: his view of Alice is unchanged");
+
+    await panel(alice).button('Hang up').click();
+    await panel(alice).state('ended').getByText('You ended the call.').waitFor();
+    await panel(bob).state('ended').getByText('alice ended the call.').waitFor({ timeout: 10_000 });
+    await panel(alice).button('Close').click();
+    await panel(bob).button('Close').click();
+  });
+
+  await t.test("(d) Bob calls, the words don't match: both sides end with the warning", async () => {
+    await call(bob, alice);
+    assert.equal(await panel(alice).words(), await panel(bob).words());
+    await panel(bob).button('They don’t match').click();
+    for (const u of [alice, bob]) {
+      const alarm = panel(u).state('mismatch').getByRole('alert');
+      await alarm.waitFor({ timeout: 10_000 });
+      assert.match((await alarm.textContent()) ?? '', /Warning: the words did not match — someone may be listening in/);
+    }
+    assert.match((await panel(bob).region.textContent()) ?? '', /You said the words on your screen were not the ones alice read\. The call was ended\./);
+    assert.match((await panel(alice).region.textContent()) ?? '', /bob said the words on their screen were not the ones you read\. The call was ended\./);
+    await shot(alice.page, 'call-sas-mismatch');
+    assert.equal(await bob.headerBadge().textContent(), 'Unverified', 'a mismatch changes no trust state (§11.4)');
+    assert.equal(await alice.badge('bob').textContent(), 'Verified by words compared in a call', 'nor the earlier verification');
+    const [sa, sb] = await Promise.all([lastCallStats(alice.page), lastCallStats(bob.page)]);
+    assert.equal(sa.connectionState, 'closed');
+    assert.equal(sb.connectionState, 'closed');
+    await panel(alice).button('I understand').click();
+    await panel(bob).button('I understand').click();
+  });
+
+  await t.test('Alice gives up while it rings: Bob sees a missed call', async () => {
+    await alice.page.getByRole('button', { name: 'Call bob', exact: true }).click();
+    await panel(bob).state('incoming').waitFor({ timeout: 20_000 });
+    await panel(alice).button('Cancel the call').click();
+    await panel(alice).state('ended').getByText('You ended the call.').waitFor();
+    await panel(bob).state('ended').getByText('You missed a call from alice.').waitFor({ timeout: 10_000 });
+    await bob.log('alice').locator('li.msg--call', { hasText: 'Missed call from alice' }).waitFor();
+    await panel(alice).button('Close').click();
+    await panel(bob).button('Close').click();
+  });
+
+  await t.test('Bob declines; Alice leaves a voicemail that Bob plays', async () => {
+    await alice.page.getByRole('button', { name: 'Call bob', exact: true }).click();
+    await panel(bob).state('incoming').waitFor({ timeout: 20_000 });
+    await panel(bob).button('Decline').click();
+    await panel(alice).state('ended').getByText('bob declined the call.').waitFor({ timeout: 10_000 });
+    await panel(alice).button('Leave a voicemail').click();
+    await panel(alice).state('recording').waitFor();
+    await new Promise((r) => setTimeout(r, 1_500)); // something to record
+    await panel(alice).button('Stop and send').click();
+    await panel(alice).region.getByText(/^Voicemail sent to bob \(0:0[1-3]\)\.$/).waitFor({ timeout: SLOW_MS });
+    await panel(bob).button('Close').click();
+    const item = bob.log('alice').locator('li.msg').filter({ hasText: /Voicemail from alice \(0:0[1-3]\)/ });
+    await item.waitFor({ timeout: 20_000 });
+    await item.getByRole('button', { name: /^Play Voicemail from alice/ }).click();
+    const player = item.locator('audio.file__audio');
+    await player.waitFor();
+    const src = await player.getAttribute('src');
+    assert.match(src ?? '', /^blob:/);
+    // The decrypted recording loads as media from its blob: URL (CSP media-src 'self' blob:).
+    await player.evaluate(async (el: HTMLAudioElement) => {
+      if (el.readyState >= HTMLMediaElement.HAVE_METADATA) return;
+      await new Promise((ok, fail) => {
+        el.addEventListener('loadedmetadata', ok, { once: true });
+        el.addEventListener('error', () => {
+          fail(new Error(`the voicemail does not load: ${String(el.error?.message)}`));
+        }, { once: true });
+      });
+    });
+    await alice.message('bob', 'Can I call you?').waitFor();
+    await alice.log('bob').locator('li.msg--out').filter({ hasText: /Voicemail \(0:0[1-3]\)/ }).waitFor();
+  });
+
+  // The server has no TURN (`--turn-url` not given): GET /v1/calls/turn answers 404, which Chromium
+  // reports on the console; the client then uses no ICE server (docs/protocol/11 §11.7).
+  alice.assertClean([BROWSER_REPORTS.notFound]);
+  bob.assertClean([BROWSER_REPORTS.notFound]);
+});

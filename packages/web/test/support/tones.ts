@@ -1,0 +1,76 @@
+// Audio a call test can judge (shared/notes/browser-calls.md "Audio that a test can judge"): a pure
+// sine tone per user as Chromium's fake microphone (a WAV file given at launch), and, in the page, the
+// dominant frequency of what the other side's <audio> plays, measured with an AnalyserNode. A tone
+// that arrives is heard at its own frequency; ciphertext or nothing is not.
+import { writeFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+
+/** A 16-bit mono PCM WAV of a sine at `hz` (48 kHz, `seconds` long, Chromium loops it). */
+export function writeToneWav(path: string, hz: number, seconds = 4): void {
+  const rate = 48_000;
+  const n = rate * seconds;
+  const data = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(Math.sin((2 * Math.PI * hz * i) / rate) * 0.5 * 32767), i * 2);
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0, 'ascii');
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVE', 8, 'ascii');
+  header.write('fmt ', 12, 'ascii');
+  header.writeUInt32LE(16, 16); // PCM fmt chunk size
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2, 28); // byte rate
+  header.writeUInt16LE(2, 32); // block align
+  header.writeUInt16LE(16, 34); // bits per sample
+  header.write('data', 36, 'ascii');
+  header.writeUInt32LE(data.length, 40);
+  writeFileSync(path, Buffer.concat([header, data]));
+}
+
+/** What the page heard: the strongest frequency (Hz) and its level (dBFS), or no frequency when the
+ *  strongest bin is below `floorDb` (silence, or nothing decoded). */
+export interface Heard {
+  readonly hz: number | undefined;
+  readonly db: number;
+}
+
+/** Analyses the MediaStream playing in the first <audio> matching `selector` for about `ms`, and
+ *  returns the dominant frequency averaged over the window (FFT bins of 48000/8192 ≈ 5.9 Hz). */
+export async function dominantFrequency(page: Page, selector: string, ms = 700, floorDb = -70): Promise<Heard> {
+  return page.evaluate(
+    async ({ selector, ms, floorDb }) => {
+      const el = document.querySelector(selector);
+      if (!(el instanceof HTMLAudioElement) || !(el.srcObject instanceof MediaStream)) throw new Error(`expected an <audio> with a MediaStream at ${selector}`);
+      const ctx = new AudioContext();
+      await ctx.resume();
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 8192;
+      analyser.smoothingTimeConstant = 0;
+      ctx.createMediaStreamSource(el.srcObject).connect(analyser);
+      const sum = new Float32Array(analyser.frequencyBinCount);
+      const bins = new Float32Array(analyser.frequencyBinCount);
+      let frames = 0;
+      const end = performance.now() + ms;
+      await new Promise((r) => setTimeout(r, 200)); // let the analyser fill its window
+      while (performance.now() < end) {
+        analyser.getFloatFrequencyData(bins);
+        for (let i = 0; i < bins.length; i++) sum[i] = (sum[i] ?? 0) + Math.max(bins[i] ?? -200, -200);
+        frames++;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      let best = 1;
+      for (let i = 2; i < sum.length; i++) if ((sum[i] ?? -Infinity) > (sum[best] ?? -Infinity)) best = i;
+      const db = (sum[best] ?? -200) / Math.max(frames, 1);
+      const hz = (best * ctx.sampleRate) / analyser.fftSize;
+      await ctx.close();
+      return { hz: db < floorDb ? undefined : hz, db };
+    },
+    { selector, ms, floorDb },
+  );
+}
+
+/** Whether `heard` is `hz` within two FFT bins. */
+export function isTone(heard: Heard, hz: number): boolean {
+  return heard.hz !== undefined && Math.abs(heard.hz - hz) <= 12;
+}
