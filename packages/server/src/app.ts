@@ -13,10 +13,11 @@ import { isStoreError, type Store } from '@sotto/store';
 import { isServerError, ServerError } from './errors.ts';
 import { DEFAULT_LIMITS, DEFAULT_RATE_LIMITS, type RateLimitSettings, type ServerLimits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
-import type { AppState, Handler, RequestContext } from './internal/context.ts';
+import type { AppState, Handler, HotHandler, RequestContext } from './internal/context.ts';
+import { AccountCache } from './internal/accounts.ts';
 import { Credentials } from './internal/credentials.ts';
 import { Fanout } from './internal/fanout.ts';
-import { errorResponse } from './internal/http.ts';
+import { errorReply, replyResponse, type HeaderSource, type Reply } from './internal/http.ts';
 import { Metrics } from './internal/metrics.ts';
 import { RateLimiter } from './internal/rate-limit.ts';
 import { createRouter, type Route } from './internal/router.ts';
@@ -57,6 +58,23 @@ export interface RequestInfo {
   readonly remoteAddress: string;
 }
 
+/** A request of a hot route as startServer's node:http fast path hands it to fastFetch: no WHATWG
+ *  Request, nothing read before the route reads it. */
+export interface FastRequest {
+  readonly method: string;
+  /** The path exactly as URL.pathname gives it (the fast path takes only request targets that URL
+   *  parsing leaves as they are). */
+  readonly pathname: string;
+  /** The query exactly as URL.search gives it: "" or "?…". */
+  readonly search: string;
+  readonly headers: HeaderSource;
+  /** The whole body, under the fetch handler's rules (400 for a malformed Content-Length, 413 over
+   *  `limit`, from Content-Length before reading or while reading). */
+  readBody(limit: number): Promise<Uint8Array>;
+}
+
+export type { HeaderSource, Reply } from './internal/http.ts';
+
 /** What the expiry sweep deleted. */
 export interface SweepResult {
   readonly messages: number;
@@ -66,6 +84,10 @@ export interface SweepResult {
 export interface App {
   /** Answers one HTTP request (every route of docs/protocol/09 except the WebSocket upgrade). */
   fetch(request: Request, info?: RequestInfo): Promise<Response>;
+  /** fetch's answer for the hot routes (sealed send, fetch, ack: docs/protocol/09 §9.7, §9.8) — the
+   *  same checks, code, metrics and answer — without building a WHATWG Request and Response; null
+   *  for any other route, which the caller then hands to fetch. */
+  fastFetch(request: FastRequest, info?: RequestInfo): Promise<Reply> | null;
   /** Before a WebSocket upgrade of GET /v1/ws: null to go ahead, or the refusal to send instead
    *  (404 for another path, 429 when the address is rate-limited, 503 after close). */
   checkWebSocketUpgrade(request: Request, info?: RequestInfo): Response | null;
@@ -115,6 +137,7 @@ export function createApp(deps: AppDeps): App {
     fanout: new Fanout(),
     metrics: new Metrics(),
     accountLimiter: new RateLimiter(rateLimits.perAccount),
+    accounts: new AccountCache(deps.store),
     turn: deps.turn === undefined ? undefined : new TurnConfig(deps.turn),
   };
   const addressLimiter = new RateLimiter(rateLimits.perAddress);
@@ -140,19 +163,30 @@ export function createApp(deps: AppDeps): App {
     { method: 'GET', path: '/v1/calls/turn', handler: calls.turn },
   ];
   const route = createRouter(routes);
+  /** The hot routes' own handlers (their table entries run them through whatwgHandler): fastFetch
+   *  runs these directly, after the same routing. */
+  const hotHandlers = new Map<Handler, HotHandler>([
+    [messages.send, messages.sendHot],
+    [messages.fetch, messages.fetchHot],
+    [messages.ack, messages.ackHot],
+  ]);
   const serveStatic = deps.staticFiles === undefined ? undefined : createStaticHandler(deps.staticFiles);
 
-  function toResponse(e: unknown, routeName: string): Response {
+  function toReply(e: unknown, routeName: string): Reply {
     if (isServerError(e) && e.code.startsWith('ERR_API_')) {
-      return errorResponse(e.code as Parameters<typeof errorResponse>[0], e.message.replace(/^ERR_API_[A-Z_]+: /, ''), { retryAfterSeconds: e.retryAfterSeconds });
+      return errorReply(e.code as Parameters<typeof errorReply>[0], e.message.replace(/^ERR_API_[A-Z_]+: /, ''), { retryAfterSeconds: e.retryAfterSeconds });
     }
     if (isStoreError(e, 'ERR_STORE_BACKEND') || isStoreError(e, 'ERR_STORE_CLOSED')) {
       logger.log('error', 'store.unavailable', { route: routeName, error: e.code });
-      return errorResponse('ERR_API_UNAVAILABLE', 'the store is unavailable; retry later');
+      return errorReply('ERR_API_UNAVAILABLE', 'the store is unavailable; retry later');
     }
     const code = e instanceof Error ? ('code' in e && typeof e.code === 'string' ? e.code : e.name) : 'unknown';
     logger.log('error', 'request.failed', { route: routeName, error: code });
-    return errorResponse('ERR_API_INTERNAL', 'the server failed; retry later');
+    return errorReply('ERR_API_INTERNAL', 'the server failed; retry later');
+  }
+
+  function toResponse(e: unknown, routeName: string): Response {
+    return replyResponse(toReply(e, routeName));
   }
 
   /** The per-address bucket; a ServerError 429 when it is empty. */
@@ -180,7 +214,7 @@ export function createApp(deps: AppDeps): App {
         throw new ServerError('ERR_API_NOT_FOUND', url.pathname === WEBSOCKET_PATH ? `${WEBSOCKET_PATH} is a WebSocket endpoint: expected an upgrade` : 'no such route');
       } else if (match.kind === 'method-not-allowed') {
         routeName = match.path;
-        response = errorResponse('ERR_API_METHOD_NOT_ALLOWED', `expected ${match.allow}`, { allow: match.allow });
+        response = replyResponse(errorReply('ERR_API_METHOD_NOT_ALLOWED', `expected ${match.allow}`, { allow: match.allow }));
       } else {
         routeName = match.route.path;
         const ctx: RequestContext = { app: state, request, url, params: match.params, now: started };
@@ -192,6 +226,31 @@ export function createApp(deps: AppDeps): App {
     state.metrics.request(request.method, routeName, response.status);
     logger.log('debug', 'request', { method: request.method, route: routeName, status: response.status, ms: now() - started });
     return response;
+  }
+
+  function fastFetch(request: FastRequest, info: RequestInfo = LOCAL): Promise<Reply> | null {
+    const match = route(request.method, request.pathname);
+    if (match.kind !== 'found') return null;
+    const hot = hotHandlers.get(match.route.handler);
+    return hot === undefined ? null : runHot(hot, match.route.path, match.params, request, info);
+  }
+
+  /** fetch's steps for a found hot route, in fetch's order, with its metrics and log line. */
+  async function runHot(hot: HotHandler, path: string, params: Readonly<Record<string, string>>, request: FastRequest, info: RequestInfo): Promise<Reply> {
+    const started = now();
+    let routeName = 'unmatched';
+    let reply: Reply;
+    try {
+      if (closed) throw new ServerError('ERR_API_UNAVAILABLE', 'the server is shutting down');
+      chargeAddress(info, started);
+      routeName = path;
+      reply = await hot({ app: state, request, params, now: started, search: request.search, readBody: (limit) => request.readBody(limit) });
+    } catch (e) {
+      reply = toReply(e, routeName);
+    }
+    state.metrics.request(request.method, routeName, reply.status);
+    logger.log('debug', 'request', { method: request.method, route: routeName, status: reply.status, ms: now() - started });
+    return reply;
   }
 
   function checkWebSocketUpgrade(request: Request, info: RequestInfo = LOCAL): Response | null {
@@ -254,5 +313,5 @@ export function createApp(deps: AppDeps): App {
     await sweeping?.catch(() => undefined);
   }
 
-  return { fetch, checkWebSocketUpgrade, acceptWebSocket, sweep, close };
+  return { fetch, fastFetch, checkWebSocketUpgrade, acceptWebSocket, sweep, close };
 }

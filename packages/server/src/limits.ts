@@ -55,6 +55,10 @@ export const MAX_PENDING_CHALLENGES = 100_000;
 /** Most live bearer tokens, server-wide (only SHA-256 of each is kept): the oldest is dropped beyond it. */
 export const MAX_LIVE_TOKENS = 200_000;
 
+/** Most accounts kept in memory for the per-message access-key check (internal/accounts.ts): each is
+ *  a name and two 32-byte keys, so 50,000 are a few MiB; beyond it the oldest is read again. */
+export const MAX_CACHED_ACCOUNTS = 50_000;
+
 /** Most rate-limit buckets kept (per address and per account); idle full buckets are dropped first. */
 export const MAX_RATE_LIMIT_BUCKETS = 100_000;
 

@@ -3,8 +3,15 @@
 // hands WebSocket upgrades of /v1/ws to the app, opens the store (SQLite file under dataDir by
 // default, PostgreSQL when databaseUrl is given) and shuts everything down in order on close().
 // It prints nothing: the embedder (the CLI's `sotto serve`) reports the URL.
+//
+// The fast path: building a WHATWG Request and Response costs several times what node:http itself
+// costs per request, so the hot routes (sealed send, fetch, ack — every message goes through them)
+// skip both: app.fastFetch runs the fetch handler's own routing, checks, route code, metrics and
+// error answers on node:http's request, and the Reply it gives is written as writeResponse would
+// write the Response (test/server-fast-path.test.ts compares the two byte for byte). Only request
+// targets that URL parsing leaves as they are take it; anything else goes through fetch.
 import { mkdirSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -12,8 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { fastProvider } from '@sotto/crypto';
 import { openPostgresStore, openSqliteStore, type Store } from '@sotto/store';
-import { createApp, type App, type RequestInfo } from './app.ts';
+import { createApp, type App, type FastRequest, type HeaderSource, type Reply, type RequestInfo } from './app.ts';
 import { ServerError } from './errors.ts';
+import { checkDeclaredLength, tooLarge } from './internal/http.ts';
 import { MAX_WS_FRAME_BYTES, type RateLimitSettings, type ServerLimits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { TurnOptions } from './turn.ts';
@@ -91,10 +99,156 @@ async function writeResponse(res: ServerResponse, response: Response, req: Incom
   // HEAD: the app declares the length of the body a GET would get, and sends none.
   const declared = req.method === 'HEAD' ? response.headers.get('content-length') : null;
   res.setHeader('content-length', declared ?? body.length);
-  // A body the app did not read (e.g. refused with 413 from Content-Length) is not read here either:
-  // the connection is closed after the response instead of draining what the client still sends.
-  if (!req.readableEnded) res.setHeader('connection', 'close');
+  closeIfUnread(res, req);
   res.end(body);
+}
+
+/** A body the app did not read (e.g. refused with 413 from Content-Length) and the client is still
+ *  sending is not read here either: the connection is closed after the response instead of draining
+ *  it. A request that has fully arrived (`complete`: no body, or all of it buffered) keeps the
+ *  connection; node:http discards what nobody read. */
+function closeIfUnread(res: ServerResponse, req: IncomingMessage): void {
+  if (!req.complete) res.setHeader('connection', 'close');
+}
+
+/** writeResponse for a Reply: the same status line, headers in the same order, the same body. */
+function writeReply(res: ServerResponse, reply: Reply, req: IncomingMessage): void {
+  const body = Buffer.from(reply.body, 'utf8');
+  res.statusCode = reply.status;
+  for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
+  res.setHeader('content-length', body.length);
+  closeIfUnread(res, req);
+  res.end(body);
+}
+
+/** Request targets of the hot routes that URL parsing leaves unchanged: /v1/messages, its /ack, or
+ *  /v1/messages/{username}/{deviceId} with segments of unreserved characters (never "." or ".."),
+ *  and a query of characters that need no percent-encoding. Anything else takes the fetch path. */
+const FAST_TARGET = /^\/v1\/messages(?:\/ack|\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*\/[0-9]+)?(?:\?[A-Za-z0-9._~=&%+-]*)?$/;
+
+/** Headers.get over node:http's raw headers: case-insensitive, repeated headers joined with ", ",
+ *  leading and trailing whitespace removed (what `new Headers()` does to each value). */
+function rawHeaders(raw: readonly string[]): HeaderSource {
+  return {
+    get(name: string): string | null {
+      const want = name.toLowerCase();
+      let out: string | null = null;
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const key = raw[i] ?? '';
+        if (key.length !== want.length || key.toLowerCase() !== want) continue;
+        const value = (raw[i + 1] ?? '').replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+        out = out === null ? value : `${out}, ${value}`;
+      }
+      return out;
+    },
+  };
+}
+
+/** The whole body of a fast-path request under readBody's rules. Over the limit while streaming,
+ *  reading stops, as cancelling the WHATWG body stream does on the fetch path. */
+function readNodeBody(req: IncomingMessage, headers: HeaderSource, limit: number): Promise<Uint8Array> {
+  try {
+    checkDeclaredLength(headers, limit);
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const done = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total > limit) {
+        done();
+        req.pause(); // the rest is never read: the answer closes the connection (closeIfUnread)
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      done();
+      resolve(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, total));
+    };
+    const onError = (e: Error): void => {
+      done();
+      reject(e);
+    };
+    const onClose = (): void => {
+      done();
+      reject(Object.assign(new Error('the request was aborted'), { code: 'ECONNRESET' }));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+/** The fast path's view of a request, or null when its target is not one it takes. */
+function fastRequest(req: IncomingMessage): FastRequest | null {
+  const target = req.url ?? '';
+  const method = req.method ?? '';
+  if ((method !== 'PUT' && method !== 'GET' && method !== 'POST') || !FAST_TARGET.test(target)) return null;
+  const q = target.indexOf('?');
+  const headers = rawHeaders(req.rawHeaders);
+  return {
+    method,
+    pathname: q < 0 ? target : target.slice(0, q),
+    // URL.search is "" for an empty query, also when the target ends in "?".
+    search: q < 0 || q === target.length - 1 ? '' : target.slice(q),
+    headers,
+    readBody: (limit) => readNodeBody(req, headers, limit),
+  };
+}
+
+const requestInfo = (socket: Socket): RequestInfo => ({ remoteAddress: socket.remoteAddress ?? 'unknown' });
+
+/**
+ * node:http's request listener for `app`: the hot routes through app.fastFetch (unless `fastPath` is
+ * false), everything else as a WHATWG Request through app.fetch. Internal: startServer uses it, and
+ * the test that compares both paths makes one of each.
+ */
+export function createNodeListener(app: App, fastPath = true): RequestListener {
+  return (req, res) => {
+    // A client that disconnects mid-request makes these emit 'error': never a crash of the process.
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
+    const fast = fastPath ? fastRequest(req) : null;
+    const replied = fast === null ? null : app.fastFetch(fast, requestInfo(req.socket));
+    if (replied !== null) {
+      replied.then(
+        (reply) => {
+          writeReply(res, reply, req);
+        },
+        () => {
+          res.destroy();
+        },
+      );
+      return;
+    }
+    let request: Request;
+    try {
+      request = toRequest(req);
+    } catch {
+      res.statusCode = 400;
+      res.setHeader('connection', 'close');
+      res.end();
+      return;
+    }
+    app
+      .fetch(request, requestInfo(req.socket))
+      .then((response) => writeResponse(res, response, req))
+      .catch(() => {
+        // Only a broken connection gets here (the app answers every request itself).
+        res.destroy();
+      });
+  };
 }
 
 function refuseUpgrade(socket: Socket, response: Response): void {
@@ -131,29 +285,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await store.close();
     throw e;
   }
-  const info = (socket: Socket): RequestInfo => ({ remoteAddress: socket.remoteAddress ?? 'unknown' });
+  const info = requestInfo;
 
-  const server = createServer((req, res) => {
-    // A client that disconnects mid-request makes these emit 'error': never a crash of the process.
-    req.on('error', () => undefined);
-    res.on('error', () => undefined);
-    let request: Request;
-    try {
-      request = toRequest(req);
-    } catch {
-      res.statusCode = 400;
-      res.setHeader('connection', 'close');
-      res.end();
-      return;
-    }
-    app
-      .fetch(request, info(req.socket))
-      .then((response) => writeResponse(res, response, req))
-      .catch(() => {
-        // Only a broken connection gets here (the app answers every request itself).
-        res.destroy();
-      });
-  });
+  const server = createServer(createNodeListener(app));
   server.requestTimeout = 60_000;
   server.headersTimeout = 30_000;
 

@@ -34,3 +34,9 @@ export const MAX_PREKEYS_PER_CALL = 1000;
 /** Most enqueue/ack calls the SQLite store applies in one group-commit transaction: amortises the
  *  fsync over a burst while keeping one transaction (and the event-loop stall it causes) bounded. */
 export const MAX_GROUP_COMMIT_CALLS = 1000;
+
+/** Most enqueues to one device the PostgreSQL store writes in one statement (one round trip, one
+ *  commit), and most envelope bytes in it (the first message always goes, whatever its size):
+ *  amortises the commit over a burst to one device while keeping the statement bounded. */
+export const MAX_PG_ENQUEUE_BATCH = 256;
+export const MAX_PG_ENQUEUE_BATCH_BYTES = 4 * 1024 * 1024;

@@ -15,8 +15,16 @@
 //   enqueues of one device take turns, so their commits happen in seq order (the cursor is per
 //   device; other devices' enqueues run in parallel). NO KEY UPDATE rather than UPDATE: it does not
 //   block the KEY SHARE locks that foreign-key checks of other tables take on the same row.
+// - Within this process, the enqueues to one device also resolve in seq order: they are queued per
+//   device, and while one statement for the device is in flight the next calls wait and then go
+//   together as one batch (one statement, one round trip, one commit; MAX_PG_ENQUEUE_BATCH). Commit
+//   order alone is not enough for the server's live push, which wakes a receiver as each enqueue
+//   resolves: replies of two pooled connections can reach this process in either order, and a
+//   receiver woken for seq 6 before seq 5 would move past 5 (MessageQueue.enqueue's contract).
 // - Idempotent enqueue is `INSERT … ON CONFLICT (username, device_id, message_id) DO NOTHING
-//   RETURNING seq`; the duplicate's seq is read after, under the same device lock.
+//   RETURNING seq`; the duplicates' seqs are read in the same statement (rows committed before it)
+//   or, for a row another process committed while this statement waited for the device lock, by one
+//   more query.
 // - Unique violations (SQLSTATE 23505: a taken username, device id, one-time prekey id or attachment
 //   id, also when two transactions race for it) become ERR_STORE_CONFLICT; every other driver error
 //   ERR_STORE_BACKEND with the driver's error as `cause`.
@@ -28,6 +36,7 @@
 
 import pg from 'pg';
 import { StoreError } from './errors.ts';
+import { MAX_PG_ENQUEUE_BATCH, MAX_PG_ENQUEUE_BATCH_BYTES } from './limits.ts';
 import {
   checkAckIds,
   checkAttachmentId,
@@ -78,13 +87,6 @@ interface PrekeyRow {
   prekey_id: string;
   record: Buffer;
 }
-interface MessageRow {
-  seq: string;
-  message_id: Buffer;
-  envelope: Buffer;
-  received_at: string;
-  expires_at: string;
-}
 
 /** Anything that is not already a StoreError: unique violations are conflicts, the rest back-end
  *  failures with the driver's error (SQLSTATE, SQL, never row contents in our messages) as cause. */
@@ -95,6 +97,47 @@ function toStoreError(e: unknown): StoreError {
   return new StoreError('ERR_STORE_BACKEND', `the PostgreSQL database failed (${code})`, { cause: e });
 }
 
+/** One enqueue waiting for its device's next batch. */
+interface PendingEnqueue {
+  readonly message: NewMessage;
+  readonly resolve: (r: EnqueueResult) => void;
+  readonly reject: (e: StoreError) => void;
+}
+
+/** The enqueues of one device: `pending` wait while a batch of the device is in flight. */
+interface DeviceQueue {
+  readonly device: DeviceAddress;
+  pending: PendingEnqueue[];
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+/**
+ * The hot statements, prepared once per connection (pg's named statements): an enqueue batch, a
+ * queue page and an ack are one round trip each.
+ * - enqueue: the device lock (an uncorrelated sub-plan, run before the INSERT produces its first
+ *   row, hence before any seq is taken), the batch's rows in order (ORDER BY n: seqs follow the
+ *   calls), and the rows this device already held under the batch's ids (the statement's snapshot).
+ *   Rows: kind 'd' (the device exists), 'i' (inserted), 'e' (existing).
+ * - fetch: one snapshot; no row at all when the device does not exist, one row of NULLs when its
+ *   queue has nothing after the cursor.
+ */
+const ENQUEUE_SQL =
+  'WITH device AS (SELECT 1 FROM devices WHERE username = $1 AND device_id = $2 FOR NO KEY UPDATE), ' +
+  'input AS (SELECT * FROM unnest($3::bytea[], $4::bytea[], $5::bigint[], $6::bigint[]) WITH ORDINALITY AS m (message_id, envelope, received_at, expires_at, n)), ' +
+  'inserted AS (INSERT INTO messages (username, device_id, message_id, envelope, received_at, expires_at) ' +
+  'SELECT $1, $2, i.message_id, i.envelope, i.received_at, i.expires_at FROM input i WHERE EXISTS (SELECT 1 FROM device) ORDER BY i.n ' +
+  'ON CONFLICT (username, device_id, message_id) DO NOTHING RETURNING seq, message_id) ' +
+  "SELECT 'd' AS k, NULL::bigint AS seq, NULL::bytea AS message_id FROM device " +
+  "UNION ALL SELECT 'i', seq, message_id FROM inserted " +
+  "UNION ALL SELECT 'e', seq, message_id FROM messages WHERE username = $1 AND device_id = $2 AND message_id = ANY ($3::bytea[])";
+const FETCH_SQL =
+  'SELECT m.seq, m.message_id, m.envelope, m.received_at, m.expires_at FROM devices d LEFT JOIN LATERAL ' +
+  '(SELECT seq, message_id, envelope, received_at, expires_at FROM messages WHERE username = d.username AND device_id = d.device_id AND seq > $3 ORDER BY seq LIMIT $4) m ON true ' +
+  'WHERE d.username = $1 AND d.device_id = $2 ORDER BY m.seq';
+const ACK_SQL = 'DELETE FROM messages WHERE username = $1 AND device_id = $2 AND message_id = ANY ($3::bytea[])';
+const GET_ACCOUNT_SQL = 'SELECT username, identity_key, access_key_hash, created_at FROM accounts WHERE username = $1';
+
 /** What a transaction body runs its statements with. */
 type Query = <R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]) => Promise<pg.QueryResult<R>>;
 type Mode = 'write' | 'read';
@@ -102,6 +145,8 @@ type Mode = 'write' | 'read';
 /** The PostgreSQL store. Construct it through openPostgresStore. */
 export class PostgresStore implements Store {
   #pool: pg.Pool | null;
+  /** Devices with an enqueue batch in flight, by `${deviceId}:${username}`. */
+  readonly #queues = new Map<string, DeviceQueue>();
 
   constructor(pool: pg.Pool) {
     this.#pool = pool;
@@ -141,12 +186,13 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** One operation of a single statement: PostgreSQL runs it as its own transaction. */
-  async #one<R extends pg.QueryResultRow>(check: () => void, sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+  /** One operation of a single statement: PostgreSQL runs it as its own transaction. With a `name`,
+   *  the statement is prepared once per connection and reused. */
+  async #one<R extends pg.QueryResultRow>(check: () => void, sql: string, params: unknown[], name?: string): Promise<pg.QueryResult<R>> {
     try {
       const pool = this.#requirePool();
       check();
-      return await pool.query<R>(sql, params);
+      return await pool.query<R>(name === undefined ? { text: sql, values: params } : { name, text: sql, values: params });
     } catch (e) {
       throw toStoreError(e);
     }
@@ -178,8 +224,9 @@ export class PostgresStore implements Store {
       () => {
         checkUsername(username);
       },
-      'SELECT username, identity_key, access_key_hash, created_at FROM accounts WHERE username = $1',
+      GET_ACCOUNT_SQL,
       [username],
+      'sotto_get_account',
     );
     const row = rows[0];
     return row === undefined
@@ -377,48 +424,115 @@ export class PostgresStore implements Store {
   // --- message queues ---
 
   enqueue(recipient: DeviceAddress, m: NewMessage): Promise<EnqueueResult> {
-    return this.#tx(
-      'write',
-      () => {
-        checkDevice(recipient);
-        checkNewMessage(m);
-      },
-      async (q) => {
-        const { username, deviceId } = recipient;
-        // The queue's lock, taken before the sequence value: commits of one queue in seq order.
-        const device = await q('SELECT 1 FROM devices WHERE username = $1 AND device_id = $2 FOR NO KEY UPDATE', [username, deviceId]);
-        if (device.rowCount === 0) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such device');
-        const inserted = await q<{ seq: string }>(
-          'INSERT INTO messages (username, device_id, message_id, envelope, received_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) ' +
-            'ON CONFLICT (username, device_id, message_id) DO NOTHING RETURNING seq',
-          [username, deviceId, buf(m.id), buf(m.envelope), m.receivedAt, m.expiresAt],
-        );
-        const row = inserted.rows[0];
-        if (row !== undefined) return { seq: num(row.seq), duplicate: false };
-        const existing = (await q<{ seq: string }>('SELECT seq FROM messages WHERE username = $1 AND device_id = $2 AND message_id = $3', [username, deviceId, buf(m.id)])).rows[0];
-        if (existing === undefined) throw new StoreError('ERR_STORE_BACKEND', 'expected the conflicting message, got none');
-        return { seq: num(existing.seq), duplicate: true };
-      },
-    );
+    try {
+      this.#requirePool();
+      checkDevice(recipient);
+      checkNewMessage(m);
+    } catch (e) {
+      return Promise.reject(toStoreError(e));
+    }
+    const key = `${recipient.deviceId}:${recipient.username}`;
+    return new Promise<EnqueueResult>((resolve, reject) => {
+      const queue = this.#queues.get(key);
+      if (queue !== undefined) {
+        queue.pending.push({ message: m, resolve, reject });
+        return;
+      }
+      const fresh: DeviceQueue = { device: { username: recipient.username, deviceId: recipient.deviceId }, pending: [{ message: m, resolve, reject }] };
+      this.#queues.set(key, fresh);
+      void this.#drain(key, fresh);
+    });
   }
 
-  fetch(recipient: DeviceAddress, options: FetchOptions): Promise<readonly QueuedMessage[]> {
-    return this.#tx(
-      'read',
+  /** Writes the device's pending enqueues, a batch at a time, settling each batch's calls (in call
+   *  order) before the next batch starts: the calls resolve in seq order. */
+  async #drain(key: string, queue: DeviceQueue): Promise<void> {
+    while (queue.pending.length > 0) {
+      let bytes = 0;
+      let n = 0;
+      for (const p of queue.pending) {
+        if (n > 0 && (n === MAX_PG_ENQUEUE_BATCH || bytes + p.message.envelope.length > MAX_PG_ENQUEUE_BATCH_BYTES)) break;
+        bytes += p.message.envelope.length;
+        n++;
+      }
+      const batch = queue.pending.slice(0, n);
+      queue.pending = queue.pending.slice(n);
+      try {
+        const results = await this.#enqueueBatch(queue.device, batch.map((p) => p.message));
+        batch.forEach((p, i) => {
+          const r = results[i];
+          if (r === undefined) p.reject(new StoreError('ERR_STORE_BACKEND', 'the enqueue batch lost a call'));
+          else p.resolve(r);
+        });
+      } catch (e) {
+        const error = toStoreError(e);
+        for (const p of batch) p.reject(error);
+      }
+    }
+    this.#queues.delete(key);
+  }
+
+  /** One statement (its own transaction): the device's lock, the batch inserted in order, and the
+   *  seqs of ids the queue already held. */
+  async #enqueueBatch(d: DeviceAddress, messages: readonly NewMessage[]): Promise<EnqueueResult[]> {
+    const pool = this.#requirePool();
+    const { rows } = await pool.query<{ k: 'd' | 'i' | 'e'; seq: string | null; message_id: Buffer | null }>({
+      name: 'sotto_enqueue',
+      text: ENQUEUE_SQL,
+      values: [d.username, d.deviceId, messages.map((m) => buf(m.id)), messages.map((m) => buf(m.envelope)), messages.map((m) => m.receivedAt), messages.map((m) => m.expiresAt)],
+    });
+    let found = false;
+    const inserted = new Map<string, number>();
+    const existing = new Map<string, number>();
+    for (const r of rows) {
+      if (r.k === 'd') found = true;
+      else if (r.seq !== null && r.message_id !== null) (r.k === 'i' ? inserted : existing).set(hex(r.message_id), num(r.seq));
+    }
+    if (!found) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such device');
+    // An id neither inserted nor seen: another process committed it while this statement waited for
+    // the device lock (after the statement's snapshot). It is committed now: read it.
+    const missing = messages.filter((m) => !inserted.has(hex(m.id)) && !existing.has(hex(m.id)));
+    if (missing.length > 0) {
+      const late = await pool.query<{ seq: string; message_id: Buffer }>('SELECT seq, message_id FROM messages WHERE username = $1 AND device_id = $2 AND message_id = ANY ($3::bytea[])', [
+        d.username,
+        d.deviceId,
+        missing.map((m) => buf(m.id)),
+      ]);
+      for (const r of late.rows) existing.set(hex(r.message_id), num(r.seq));
+    }
+    // In call order: the first call with an inserted id gets it as new, any later call with the same
+    // id (in this batch) is its duplicate.
+    const claimed = new Set<string>();
+    return messages.map((m) => {
+      const k = hex(m.id);
+      const fresh = inserted.get(k);
+      if (fresh !== undefined && !claimed.has(k)) {
+        claimed.add(k);
+        return { seq: fresh, duplicate: false };
+      }
+      const seq = fresh ?? existing.get(k);
+      if (seq === undefined) throw new StoreError('ERR_STORE_BACKEND', 'expected the conflicting message, got none');
+      return { seq, duplicate: true };
+    });
+  }
+
+  async fetch(recipient: DeviceAddress, options: FetchOptions): Promise<readonly QueuedMessage[]> {
+    const { rows } = await this.#one<{ seq: string | null; message_id: Buffer | null; envelope: Buffer | null; received_at: string | null; expires_at: string | null }>(
       () => {
         checkDevice(recipient);
         checkFetch(options);
       },
-      async (q) => {
-        const device = await q('SELECT 1 FROM devices WHERE username = $1 AND device_id = $2', [recipient.username, recipient.deviceId]);
-        if (device.rowCount === 0) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such device');
-        const { rows } = await q<MessageRow>(
-          'SELECT seq, message_id, envelope, received_at, expires_at FROM messages WHERE username = $1 AND device_id = $2 AND seq > $3 ORDER BY seq LIMIT $4',
-          [recipient.username, recipient.deviceId, options.after, options.limit],
-        );
-        return rows.map((r) => ({ seq: num(r.seq), id: bytes(r.message_id), envelope: bytes(r.envelope), receivedAt: num(r.received_at), expiresAt: num(r.expires_at) }));
-      },
+      FETCH_SQL,
+      [recipient.username, recipient.deviceId, options.after, options.limit],
+      'sotto_fetch',
     );
+    if (rows.length === 0) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such device');
+    const out: QueuedMessage[] = [];
+    for (const r of rows) {
+      if (r.seq === null || r.message_id === null || r.envelope === null || r.received_at === null || r.expires_at === null) continue; // the empty queue's row
+      out.push({ seq: num(r.seq), id: bytes(r.message_id), envelope: bytes(r.envelope), receivedAt: num(r.received_at), expiresAt: num(r.expires_at) });
+    }
+    return out;
   }
 
   async ack(recipient: DeviceAddress, ids: readonly Uint8Array[]): Promise<number> {
@@ -427,8 +541,9 @@ export class PostgresStore implements Store {
         checkDevice(recipient);
         checkAckIds(ids);
       },
-      'DELETE FROM messages WHERE username = $1 AND device_id = $2 AND message_id = ANY ($3::bytea[])',
+      ACK_SQL,
       [recipient.username, recipient.deviceId, ids.map(buf)],
+      'sotto_ack',
     );
     return rowCount ?? 0;
   }

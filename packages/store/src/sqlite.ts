@@ -27,8 +27,11 @@
 // Group commit (enqueue and ack only, the per-message hot path): a call is checked at once, then
 // queued; the queue is applied at the next setImmediate, so every call that arrived in the same
 // event-loop turn (and every call that arrived while the previous commit's fsync blocked the loop)
-// shares one BEGIN IMMEDIATE … COMMIT, i.e. one fsync. Each call runs in its own SAVEPOINT, so one
-// failing call (an unknown device) is rolled back alone and the others commit; each promise settles
+// shares one BEGIN IMMEDIATE … COMMIT, i.e. one fsync. Each call that writes with several statements
+// (an ack of several ids) runs in its own SAVEPOINT, and each call that writes with one statement (an
+// enqueue: one INSERT, whose foreign key is the device check) relies on SQLite undoing a failed
+// statement alone: either way one failing call (an unknown device) changes nothing and the others
+// commit. Calls resolve in arrival order, and one device's enqueues in seq order; each promise settles
 // only after the COMMIT returned, so "durable before resolve" holds per call. Calls are applied in
 // arrival order (seq order = arrival order; a duplicate id later in the same batch finds the row the
 // earlier call inserted). Any other write first applies the pending queue, so writes take effect in
@@ -122,7 +125,8 @@ function prepareAll(db: Database.Database) {
     deleteOneTime: p('DELETE FROM one_time_prekeys WHERE seq = ?'),
     findMessage: p('SELECT seq FROM messages WHERE username = ? AND device_id = ? AND message_id = ?'),
     insertMessage: p(
-      'INSERT INTO messages (username, device_id, message_id, envelope, received_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq',
+      'INSERT INTO messages (username, device_id, message_id, envelope, received_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (username, device_id, message_id) DO NOTHING RETURNING seq',
     ),
     fetchMessages: p(
       'SELECT seq, message_id, envelope, received_at, expires_at FROM messages WHERE username = ? AND device_id = ? AND seq > ? ORDER BY seq LIMIT ?',
@@ -133,6 +137,12 @@ function prepareAll(db: Database.Database) {
     insertAttachment: p('INSERT INTO attachments (id, bytes, size, expires_at) VALUES (?, ?, ?, ?)'),
     getAttachment: p('SELECT id, bytes, size, expires_at FROM attachments WHERE id = ?'),
     expireAttachments: p('DELETE FROM attachments WHERE expires_at <= ?'),
+    // The group commit's transaction control, prepared once rather than parsed per call.
+    begin: p('BEGIN IMMEDIATE'),
+    commit: p('COMMIT'),
+    savepoint: p('SAVEPOINT group_call'),
+    release: p('RELEASE group_call'),
+    rollbackTo: p('ROLLBACK TO group_call'),
   };
 }
 
@@ -140,8 +150,11 @@ type Statements = ReturnType<typeof prepareAll>;
 
 /** One enqueue or ack waiting for the next group commit. */
 interface PendingWrite {
-  /** Runs inside the batch's transaction, in its own savepoint. */
+  /** Runs inside the batch's transaction, in its own savepoint unless `single`. */
   readonly apply: () => unknown;
+  /** apply changes the database with one statement at most, its last: a statement that fails
+   *  changes nothing (SQLite undoes it alone), so no savepoint is needed around it. */
+  readonly single: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (e: StoreError) => void;
 }
@@ -182,7 +195,7 @@ export class SqliteStore implements Store {
 
   /** A group-committed write: `check` runs now (argument errors reject at once, as before);
    *  `apply` runs at the next flush inside the batch's transaction. */
-  #batched<T>(check: () => void, apply: () => T): Promise<T> {
+  #batched<T>(check: () => void, apply: () => T, single: boolean): Promise<T> {
     try {
       if (this.#db === null) throw new StoreError('ERR_STORE_CLOSED', 'the store was closed');
       check();
@@ -190,7 +203,7 @@ export class SqliteStore implements Store {
       return Promise.reject(toStoreError(e));
     }
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ apply, resolve: resolve as (value: unknown) => void, reject });
+      this.#pending.push({ apply, single, resolve: resolve as (value: unknown) => void, reject });
       if (this.#pending.length >= MAX_GROUP_COMMIT_CALLS) {
         this.#flush();
       } else if (!this.#flushScheduled) {
@@ -214,23 +227,32 @@ export class SqliteStore implements Store {
       return;
     }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: StoreError })[] = [];
+    const s = this.#s;
     try {
-      db.exec('BEGIN IMMEDIATE');
+      s.begin.run();
       try {
         for (const w of batch) {
-          db.exec('SAVEPOINT group_call');
+          if (w.single) {
+            try {
+              outcomes.push({ ok: true, value: w.apply() });
+            } catch (e) {
+              outcomes.push({ ok: false, error: toStoreError(e) });
+            }
+            continue;
+          }
+          s.savepoint.run();
           try {
             const value = w.apply();
-            db.exec('RELEASE group_call');
+            s.release.run();
             outcomes.push({ ok: true, value });
           } catch (e) {
             // This call alone is undone; the transaction and the other calls go on.
-            db.exec('ROLLBACK TO group_call');
-            db.exec('RELEASE group_call');
+            s.rollbackTo.run();
+            s.release.run();
             outcomes.push({ ok: false, error: toStoreError(e) });
           }
         }
-        db.exec('COMMIT');
+        s.commit.run();
         this.#groupCommits++;
       } catch (e) {
         if (db.inTransaction) db.exec('ROLLBACK');
@@ -453,12 +475,21 @@ export class SqliteStore implements Store {
         checkNewMessage(m);
       },
       (): EnqueueResult => {
-        this.#requireDevice(recipient);
+        // One statement for a new message: the foreign key stands for the device check, the
+        // conflict clause for the duplicate check; only a duplicate reads its seq after.
+        let row: { seq: number } | undefined;
+        try {
+          row = this.#s.insertMessage.get(recipient.username, recipient.deviceId, m.id, m.envelope, m.receivedAt, m.expiresAt) as { seq: number } | undefined;
+        } catch (e) {
+          if (e instanceof Error && 'code' in e && e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new StoreError('ERR_STORE_NOT_FOUND', 'no such device');
+          throw e;
+        }
+        if (row !== undefined) return { seq: row.seq, duplicate: false };
         const existing = this.#s.findMessage.get(recipient.username, recipient.deviceId, m.id) as { seq: number } | undefined;
-        if (existing !== undefined) return { seq: existing.seq, duplicate: true };
-        const row = this.#s.insertMessage.get(recipient.username, recipient.deviceId, m.id, m.envelope, m.receivedAt, m.expiresAt) as { seq: number };
-        return { seq: row.seq, duplicate: false };
+        if (existing === undefined) throw new StoreError('ERR_STORE_BACKEND', 'expected the conflicting message, got none');
+        return { seq: existing.seq, duplicate: true };
       },
+      true,
     );
   }
 
@@ -485,6 +516,7 @@ export class SqliteStore implements Store {
         for (const id of ids) deleted += this.#s.deleteMessage.run(recipient.username, recipient.deviceId, id).changes;
         return deleted;
       },
+      ids.length <= 1,
     );
   }
 

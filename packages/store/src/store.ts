@@ -175,7 +175,9 @@ export interface PrekeyStore {
 /** Per-device message queues: at-least-once delivery, deleted on acknowledgement or expiry. */
 export interface MessageQueue {
   /** Appends to the recipient device's queue, durably, before resolving. Idempotent per (device, id).
-   *  ERR_STORE_NOT_FOUND for an unknown device. */
+   *  ERR_STORE_NOT_FOUND for an unknown device. Concurrent calls for one device on one Store object
+   *  resolve in seq order: the server wakes a live receiver as each resolves, and a receiver woken
+   *  for seq n+1 before seq n would move its cursor past n. */
   enqueue(recipient: DeviceAddress, message: NewMessage): Promise<EnqueueResult>;
   /** The queue's messages after the cursor, in arrival order (expired ones until expireMessages runs).
    *  ERR_STORE_NOT_FOUND for an unknown device. */

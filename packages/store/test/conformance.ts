@@ -313,6 +313,25 @@ export function storeConformance(name: string, makeStore: MakeStore): void {
     assert.equal((await s.enqueue(BOB, message(1))).duplicate, false);
   });
 
+  t('concurrent enqueues to one device resolve in seq order, duplicates included (the live push relies on it)', async (s) => {
+    const settled: { n: number; seq: number; duplicate: boolean }[] = [];
+    // Two devices interleaved; every fifth call to alice repeats an earlier id of hers.
+    await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const device = i % 2 === 0 ? ALICE : BOB;
+        const n = i % 10 === 8 ? i - 4 : i;
+        const r = await s.enqueue(device, message(n));
+        if (device === ALICE) settled.push({ n, ...r });
+      }),
+    );
+    const fresh = settled.filter((r) => !r.duplicate);
+    assert.equal(fresh.length, 80);
+    fresh.forEach((r, i) => {
+      if (i > 0) assert.ok(r.seq > (fresh[i - 1]?.seq ?? 0), `resolved in seq order: ${fresh.map((x) => x.seq).join(',')}`);
+    });
+    for (const d of settled.filter((r) => r.duplicate)) assert.equal(d.seq, fresh.find((f) => f.n === d.n)?.seq);
+  });
+
   t('ack deletes from the acknowledging device only, ignores unknown ids, and counts', async (s) => {
     for (const n of [1, 2, 3]) await s.enqueue(ALICE, message(n));
     await s.enqueue(BOB, message(2));

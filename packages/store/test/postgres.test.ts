@@ -245,8 +245,11 @@ test('postgres: an enqueue waits for an earlier enqueue to the same device to co
   const hold = new TextEncoder().encode('hold');
   const first = store.enqueue(ALICE, { ...message(1), envelope: hold });
   await until('the first enqueue to stall with its seq taken', async () => (await waiting('advisory')) === 1);
+  // The second enqueue comes from another store (another server process): within one store the
+  // enqueues of a device already wait for each other before reaching the database.
+  const other = await openPostgresStore({ ...config, max: 4 });
   let secondDone = false;
-  const second = store.enqueue(ALICE, message(2)).then((r) => {
+  const second = other.enqueue(ALICE, message(2)).then((r) => {
     secondDone = true;
     return r;
   });
@@ -266,7 +269,7 @@ test('postgres: an enqueue waits for an earlier enqueue to the same device to co
     [id16(1), id16(2)],
   );
   await holder.end();
-  await store.close();
+  await Promise.all([store.close(), other.close()]);
 });
 
 test('postgres: a reader following its cursor during concurrent enqueues from two pools misses nothing', async () => {

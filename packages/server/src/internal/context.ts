@@ -16,8 +16,10 @@ import { ServerError } from '../errors.ts';
 import type { ServerLimits } from '../limits.ts';
 import type { Logger } from '../logger.ts';
 import type { TurnConfig } from '../turn.ts';
+import type { AccountCache } from './accounts.ts';
 import type { Credentials, TokenOwner } from './credentials.ts';
 import type { Fanout } from './fanout.ts';
+import { readBody, replyResponse, type HeaderSource, type Reply } from './http.ts';
 import type { Metrics } from './metrics.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
@@ -32,20 +34,55 @@ export interface AppState {
   readonly fanout: Fanout;
   readonly metrics: Metrics;
   readonly accountLimiter: RateLimiter;
+  /** Accounts by name for the per-message checks (they never change once created). */
+  readonly accounts: AccountCache;
   /** TURN credentials (docs/protocol/11 §11.7); undefined when the server has no TURN. */
   readonly turn: TurnConfig | undefined;
 }
 
-export interface RequestContext {
+/** What the shared checks below read of a request: the app, its headers, path parameters, the time. */
+export interface CheckContext {
   readonly app: AppState;
-  readonly request: Request;
-  readonly url: URL;
+  readonly request: { readonly headers: HeaderSource };
   readonly params: Readonly<Record<string, string>>;
   /** The clock, read once per request. */
   readonly now: number;
 }
 
+export interface RequestContext extends CheckContext {
+  readonly request: Request;
+  readonly url: URL;
+}
+
 export type Handler = (ctx: RequestContext) => Promise<Response>;
+
+/** A hot route's request (sealed send, fetch, ack), as both transports can give it: the fetch
+ *  handler from a WHATWG Request, startServer's fast path straight from node:http. */
+export interface HotContext extends CheckContext {
+  /** The query as URL.search has it: "" or "?…". */
+  readonly search: string;
+  /** The whole body, under readBody's rules: 400 for a malformed Content-Length, 413 over `limit`. */
+  readBody(limit: number): Promise<Uint8Array>;
+}
+
+/** A hot route: answers with a Reply (plain data) instead of a WHATWG Response. */
+export type HotHandler = (ctx: HotContext) => Promise<Reply>;
+
+/** The hot route as an ordinary Handler: what the fetch handler runs, so that both transports run
+ *  the same code and give the same answer. */
+export function whatwgHandler(hot: HotHandler): Handler {
+  return async (ctx) =>
+    replyResponse(
+      await hot({
+        app: ctx.app,
+        request: ctx.request,
+        params: ctx.params,
+        now: ctx.now,
+        search: ctx.url.search,
+        readBody: (limit) => readBody(ctx.request, limit),
+      }),
+    );
+}
 
 /** A device's identity as its bearer token names it. */
 export type AuthenticatedDevice = DeviceAddress;
@@ -66,7 +103,7 @@ export function tokenOwner(app: AppState, token: Uint8Array, now: number): Token
 
 /** §9.4 step 3: `Authorization: Bearer <b64[32]>` naming a live token; 401 otherwise (400 when the
  *  header does not decode). Charges the account's rate limit. */
-export function requireBearer(ctx: RequestContext): AuthenticatedDevice {
+export function requireBearer(ctx: CheckContext): AuthenticatedDevice {
   const header = ctx.request.headers.get('authorization');
   if (header === null) throw new ServerError('ERR_API_UNAUTHORIZED', 'expected Authorization: Bearer <token>');
   const token = decodeOr400(() => decodeBearerAuthorization(header));
@@ -95,14 +132,14 @@ export function decodeOr400<T>(decode: () => T): T {
 const U32_DECIMAL = /^(?:0|[1-9][0-9]{0,9})$/;
 
 /** `{username}` and `{deviceId}` path segments: a §9.2 username (folded here) and a canonical u32. */
-export function devicePath(ctx: RequestContext): DeviceAddress {
+export function devicePath(ctx: CheckContext): DeviceAddress {
   const username = usernamePath(ctx);
   const raw = ctx.params.deviceId ?? '';
   if (!U32_DECIMAL.test(raw) || Number(raw) > 0xffffffff) throw new ServerError('ERR_API_BAD_REQUEST', 'deviceId: expected a decimal u32');
   return { username, deviceId: Number(raw) };
 }
 
-export function usernamePath(ctx: RequestContext): string {
+export function usernamePath(ctx: CheckContext): string {
   return decodeOr400(() => foldUsername(ctx.params.username ?? ''));
 }
 
@@ -113,17 +150,17 @@ export function usernamePath(ctx: RequestContext): string {
  * anything says whether the device exists. Returns the recipient's account (null only for bearer
  * requests to an unknown account: the caller answers 404).
  */
-export async function authorizeForAccount(ctx: RequestContext, username: string): Promise<Account | null> {
+export async function authorizeForAccount(ctx: CheckContext, username: string): Promise<Account | null> {
   const accessHeader = ctx.request.headers.get(ACCESS_KEY_HEADER);
   const hasBearer = ctx.request.headers.get('authorization') !== null;
   if (accessHeader !== null && hasBearer) throw new ServerError('ERR_API_BAD_REQUEST', `expected one credential: ${ACCESS_KEY_HEADER} or Authorization, got both`);
   if (accessHeader === null) {
     requireBearer(ctx);
-    return ctx.app.store.getAccount(username);
+    return ctx.app.accounts.get(username);
   }
   const accessKey = decodeOr400(() => decodeAccessKeyHeader(accessHeader));
   const presented = ctx.app.crypto.sha256(accessKey);
-  const account = await ctx.app.store.getAccount(username);
+  const account = await ctx.app.accounts.get(username);
   // Compare against something even when the account does not exist, so both 401s take the same path.
   const stored = account?.accessKeyHash ?? new Uint8Array(32);
   const match = timingSafeEqual(presented, stored) && account !== null;

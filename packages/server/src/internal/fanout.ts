@@ -2,9 +2,10 @@
 // would fan out through NATS; one process needs only this). A live WebSocket subscribes for its device;
 // an enqueue wakes it. A wake may carry the message just stored (after its commit): a connection that
 // is caught up pushes it without reading the store; any other connection pulls from the store itself.
-// That shortcut relies on every enqueue of this process waking, in commit order (the send route wakes
-// right after its enqueue resolves) — a fan-out that can lose or reorder wakes (NATS) must wake
-// without a message, and the connection then always reads the store.
+// That shortcut relies on every enqueue of this process waking, in seq order per device: the store
+// resolves one device's enqueues in seq order (MessageQueue.enqueue) and the send route wakes right
+// after its enqueue resolves — a fan-out that can lose or reorder wakes (NATS) must wake without a
+// message, and the connection then always reads the store.
 import type { OneTimePrekeyCounts, QueuedMessage } from '@sotto/store';
 
 export interface DeviceListener {

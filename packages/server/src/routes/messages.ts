@@ -10,18 +10,21 @@ import {
 } from '@sotto/protocol';
 import { isStoreError, type DeviceAddress, type QueuedMessage, type Store } from '@sotto/store';
 import { ServerError } from '../errors.ts';
-import { authorizeForAccount, decodeOr400, devicePath, requireBearer, type AppState, type Handler } from '../internal/context.ts';
+import { authorizeForAccount, decodeOr400, devicePath, requireBearer, whatwgHandler, type AppState, type HotHandler } from '../internal/context.ts';
 import { deviceKey } from '../internal/fanout.ts';
-import { jsonResponse, readBody, requireContentType } from '../internal/http.ts';
+import { jsonReply, requireContentType } from '../internal/http.ts';
+
+// The three routes are hot routes (internal/context.ts): each is a HotHandler, which startServer's
+// node:http fast path runs directly, and the fetch handler through whatwgHandler.
 
 /** PUT /v1/messages/{username}/{deviceId} — 200 only once the message is durably stored. */
-export const send: Handler = async (ctx) => {
+export const sendHot: HotHandler = async (ctx) => {
   const { app } = ctx;
   const target = devicePath(ctx);
   const account = await authorizeForAccount(ctx, target.username);
   if (account === null) throw new ServerError('ERR_API_NOT_FOUND', 'no such account');
   requireContentType(ctx.request, 'json');
-  const body = await readBody(ctx.request, app.limits.maxJsonBodyBytes);
+  const body = await ctx.readBody(app.limits.maxJsonBodyBytes);
   const req = decodeOr400(() => decodeSendMessageRequest(body));
   let result;
   const stored = { id: req.id, envelope: req.envelope, receivedAt: ctx.now, expiresAt: ctx.now + app.limits.messageRetentionMs };
@@ -35,11 +38,14 @@ export const send: Handler = async (ctx) => {
     app.metrics.add('messages_duplicate');
   } else {
     app.metrics.add('messages_enqueued');
-    // Carries the message, now durable, so a caught-up WebSocket pushes it without a store read.
+    // Carries the message, now durable, so a caught-up WebSocket pushes it without a store read. No
+    // await between the enqueue resolving and this wake: the store resolves one device's enqueues
+    // in seq order, so the wakes come in seq order too (internal/fanout.ts).
     app.fanout.wake(deviceKey(target.username, target.deviceId), { seq: result.seq, ...stored });
   }
-  return jsonResponse(200, encodeSendMessageResponse(result));
+  return jsonReply(200, encodeSendMessageResponse(result));
 };
+export const send = whatwgHandler(sendHot);
 
 /**
  * Up to `limit` unexpired messages after `after`, capped at `maxBytes` of envelopes (at least one),
@@ -68,26 +74,28 @@ export async function readQueue(store: Store, device: DeviceAddress, after: numb
 }
 
 /** GET /v1/messages?after=<seq>&limit=<n> */
-export const fetch: Handler = async (ctx) => {
+export const fetchHot: HotHandler = async (ctx) => {
   const { app } = ctx;
   const device = requireBearer(ctx);
-  const q = decodeOr400(() => decodeFetchQuery(ctx.url.search));
+  const q = decodeOr400(() => decodeFetchQuery(ctx.search));
   const { messages, more } = await readQueue(app.store, device, q.after, q.limit, app.limits.maxFetchPageBytes, ctx.now).catch(notFoundIsGone);
   app.metrics.add('messages_delivered', messages.length);
   const out: FetchedMessage[] = messages.map((m) => ({ seq: m.seq, id: m.id, envelope: m.envelope, receivedAt: m.receivedAt }));
-  return jsonResponse(200, encodeFetchResponse({ messages: out, more }));
+  return jsonReply(200, encodeFetchResponse({ messages: out, more }));
 };
+export const fetch = whatwgHandler(fetchHot);
 
 /** POST /v1/messages/ack — deletes the named messages of the caller's own queue. */
-export const ack: Handler = async (ctx) => {
+export const ackHot: HotHandler = async (ctx) => {
   const { app } = ctx;
   const device = requireBearer(ctx);
   requireContentType(ctx.request, 'json');
-  const body = await readBody(ctx.request, app.limits.maxJsonBodyBytes);
+  const body = await ctx.readBody(app.limits.maxJsonBodyBytes);
   const req = decodeOr400(() => decodeAckRequest(body));
   const deleted = await acknowledge(app, device, req.ids);
-  return jsonResponse(200, encodeAckResponse({ deleted }));
+  return jsonReply(200, encodeAckResponse({ deleted }));
 };
+export const ack = whatwgHandler(ackHot);
 
 export async function acknowledge(app: AppState, device: DeviceAddress, ids: readonly Uint8Array[]): Promise<number> {
   if (ids.length === 0) return 0;
