@@ -1,6 +1,6 @@
-// `npm run scorecard` — runs every attack against MIKEY-SAKKE and Sotto and prints the markdown table;
-// `npm run scorecard -- --json` prints {rows: [...]}. Options: --attack <id> and --system <MIKEY-SAKKE|Sotto>
-// (repeatable) run a subset; --update-doc also writes the table into docs/scorecard.md (docs/scorecard.md §5).
+// `npm run scorecard` — runs every attack against MIKEY-SAKKE, Sotto (messages) and Sotto calls and prints the
+// markdown table; `npm run scorecard -- --json` prints {rows: [...]}. Options: --attack <id> and
+// --system <MIKEY-SAKKE|Sotto|"Sotto calls"> (repeatable) run a subset; --update-doc also writes the table into docs/scorecard.md (docs/scorecard.md §5).
 // Exit code 1 when a scenario could not run (the message says which); the outcome of an attack, whatever it is,
 // is output, never an exit code.
 import { readFile, writeFile } from 'node:fs/promises';

@@ -6,7 +6,8 @@
 export const ATTACKS = ['passive-capture', 'provider-compromise', 'key-substitution', 'device-key-theft', 'replay', 'downgrade'] as const;
 export type AttackId = (typeof ATTACKS)[number];
 
-export const SYSTEMS = ['MIKEY-SAKKE', 'Sotto'] as const;
+/** The systems attacked: MIKEY-SAKKE (calls only), Sotto's messages, and Sotto's calls (docs/scorecard.md §3, §4). */
+export const SYSTEMS = ['MIKEY-SAKKE', 'Sotto', 'Sotto calls'] as const;
 export type SystemId = (typeof SYSTEMS)[number];
 
 /**

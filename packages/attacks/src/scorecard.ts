@@ -16,6 +16,12 @@ import { sottoKeySubstitution } from './scenarios/sotto/key-substitution.ts';
 import { sottoPassiveCapture } from './scenarios/sotto/passive-capture.ts';
 import { sottoProviderCompromise } from './scenarios/sotto/provider-compromise.ts';
 import { sottoReplay } from './scenarios/sotto/replay.ts';
+import { sottoCallsDeviceKeyTheft } from './scenarios/sotto-calls/device-key-theft.ts';
+import { sottoCallsDowngrade } from './scenarios/sotto-calls/downgrade.ts';
+import { sottoCallsKeySubstitution } from './scenarios/sotto-calls/key-substitution.ts';
+import { sottoCallsPassiveCapture } from './scenarios/sotto-calls/passive-capture.ts';
+import { sottoCallsProviderCompromise } from './scenarios/sotto-calls/provider-compromise.ts';
+import { sottoCallsReplay } from './scenarios/sotto-calls/replay.ts';
 
 export interface ScorecardRow {
   readonly attack: AttackId;
@@ -24,20 +30,27 @@ export interface ScorecardRow {
   readonly detail: string;
 }
 
-/** Every scenario, in table order: attacks in the order, MIKEY-SAKKE before Sotto. */
+/** Every scenario, in table order: attacks in the issue's order; MIKEY-SAKKE, then Sotto (messages), then Sotto
+ *  calls (the like-for-like comparison with MIKEY-SAKKE, which only does calls). */
 export const SCENARIOS: readonly Scenario[] = [
   mikeyPassiveCapture,
   sottoPassiveCapture,
+  sottoCallsPassiveCapture,
   mikeyProviderCompromise,
   sottoProviderCompromise,
+  sottoCallsProviderCompromise,
   mikeyKeySubstitution,
   sottoKeySubstitution,
+  sottoCallsKeySubstitution,
   mikeyDeviceKeyTheft,
   sottoDeviceKeyTheft,
+  sottoCallsDeviceKeyTheft,
   mikeyReplay,
   sottoReplay,
+  sottoCallsReplay,
   mikeyDowngrade,
   sottoDowngrade,
+  sottoCallsDowngrade,
 ];
 
 export interface RunScorecardOptions {

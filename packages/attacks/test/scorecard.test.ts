@@ -1,10 +1,10 @@
-// The whole scorecard, run for real (issue 6): every attack against MIKEY-SAKKE and against Sotto. A Sotto row
-// that is not `resisted` or `detected` fails the suite; the MIKEY-SAKKE escrow properties the issue names must
-// show up as compromises, from the evidence each scenario gathered (not from the row text).
+// The whole scorecard, run for real (issue 6): every attack against MIKEY-SAKKE, Sotto and Sotto calls. A Sotto
+// row (messages or calls) that is not `resisted` or `detected` fails the suite; the MIKEY-SAKKE escrow properties
+// the issue names must show up as compromises, from the evidence each scenario gathered (not from the row text).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ATTACKS, DOC_BEGIN, DOC_END, renderJson, renderMarkdown, renderSummaryTable, runScorecard, SCENARIOS, type AttackResult, type Scenario } from '../src/index.ts';
+import { ATTACKS, SYSTEMS, DOC_BEGIN, DOC_END, renderJson, renderMarkdown, renderSummaryTable, runScorecard, SCENARIOS, type AttackResult, type Scenario } from '../src/index.ts';
 import type { MikeyDeviceKeyTheftEvidence } from '../src/scenarios/mikey-sakke/device-key-theft.ts';
 import type { MikeyKeySubstitutionEvidence } from '../src/scenarios/mikey-sakke/key-substitution.ts';
 import type { MikeyProviderCompromiseEvidence } from '../src/scenarios/mikey-sakke/provider-compromise.ts';
@@ -22,16 +22,16 @@ test('the scorecard: Sotto resists or detects every attack; MIKEY-SAKKE falls to
   }));
   const { rows } = await runScorecard({}, capturing);
 
-  assert.equal(rows.length, ATTACKS.length * 2, 'one row per attack and system');
+  assert.equal(rows.length, ATTACKS.length * SYSTEMS.length, 'one row per attack and system');
   for (const attack of ATTACKS) {
-    for (const system of ['MIKEY-SAKKE', 'Sotto'] as const) {
+    for (const system of SYSTEMS) {
       assert.equal(rows.filter((r) => r.attack === attack && r.system === system).length, 1, `${system}/${attack}: exactly one row`);
     }
   }
   for (const r of rows) assert.ok(r.detail.length > 40, `${r.system}/${r.attack}: the detail says what happened`);
 
-  const sottoFailures = rows.filter((r) => r.system === 'Sotto' && r.outcome !== 'resisted' && r.outcome !== 'detected');
-  assert.deepEqual(sottoFailures, [], 'every Sotto row is resisted or detected');
+  const sottoFailures = rows.filter((r) => r.system !== 'MIKEY-SAKKE' && r.outcome !== 'resisted' && r.outcome !== 'detected');
+  assert.deepEqual(sottoFailures, [], 'every Sotto row (messages and calls) is resisted or detected');
 
   const outcome = (attack: string): string | undefined => rows.find((r) => r.system === 'MIKEY-SAKKE' && r.attack === attack)?.outcome;
   assert.equal(outcome('provider-compromise'), 'compromised', 'MIKEY-SAKKE: provider compromise');

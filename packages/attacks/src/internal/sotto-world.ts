@@ -71,11 +71,14 @@ export class SottoWorld {
     }
   }
 
-  /** Registers a user through the proxy with a real SDK client and a real keystore. */
-  async user(username: string): Promise<SottoUser> {
+  /** Registers a user through the proxy with a real SDK client and a real keystore; `now` is the device's clock. */
+  async user(username: string, opts: { now?: () => number } = {}): Promise<SottoUser> {
     const home = join(this.dir, `home-${username}`);
     const passphrase = `correct horse battery staple ${username}`;
-    const client = await createAccount({ keystore: softwareKeystore(home, { testOnlyWeakKdf: SCENARIO_KDF }), webSocket: nodeWebSocket, passphrase, username, serverUrl: this.proxy.url });
+    const client = await createAccount({
+      keystore: softwareKeystore(home, { testOnlyWeakKdf: SCENARIO_KDF }), webSocket: nodeWebSocket, passphrase, username, serverUrl: this.proxy.url,
+      ...(opts.now === undefined ? {} : { now: opts.now }),
+    });
     const user: SottoUser = { username, home, passphrase, client };
     this.#users.push(user);
     return user;

@@ -24,6 +24,8 @@ export interface RecordedHttp {
   readonly status: number;
   readonly responseHeaders: Readonly<Record<string, string>>;
   readonly responseBody: Uint8Array;
+  /** Set when mallory answered the request itself (ProxyHooks.request) and the server never saw it. */
+  readonly answeredByMallory?: true;
 }
 
 /** One WebSocket frame as it crossed the proxy (before any rewrite; injected frames are recorded as such). */
@@ -45,7 +47,17 @@ export interface ProxyResponse {
   readonly body: Uint8Array;
 }
 
+/** A client request as the proxy received it (before it is forwarded). */
+export interface ProxyRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array;
+}
+
 export interface ProxyHooks {
+  /** Answers a client request in the server's place, without forwarding it (undefined: forwarded as usual). */
+  readonly request?: (req: ProxyRequest) => ProxyResponse | undefined | Promise<ProxyResponse | undefined>;
   /** Rewrites the server's HTTP response before the client sees it (undefined: unchanged). */
   readonly response?: (req: { readonly method: string; readonly path: string }, res: ProxyResponse) => ProxyResponse | undefined;
   /** Rewrites a server → client WebSocket text frame (undefined: unchanged; null: dropped). */
@@ -161,6 +173,15 @@ export class RecordingProxy {
     return sent;
   }
 
+  /** Sends a text frame to one client WebSocket (by its connection number), as if the server had pushed it. */
+  injectToConnection(connection: number, text: string): boolean {
+    const ws = this.#clients.get(connection);
+    if (ws?.readyState !== WebSocket.OPEN) return false;
+    ws.send(text);
+    this.#record({ kind: 'ws', n: 0, connection, direction: 'to-client', data: new TextEncoder().encode(text), injected: true });
+    return true;
+  }
+
   /** Number of client WebSockets currently open through the proxy. */
   get openClients(): number {
     return [...this.#clients.values()].filter((ws) => ws.readyState === WebSocket.OPEN).length;
@@ -190,6 +211,13 @@ export class RecordingProxy {
     const path = req.url ?? '/';
     const requestHeaders = flatHeaders(req.headers);
     const requestBody = await readBody(req);
+    const answered = await this.#hooks.request?.({ method, path, headers: requestHeaders, body: requestBody });
+    if (answered !== undefined) {
+      this.#record({ kind: 'http', n: 0, method, path, requestHeaders, requestBody, status: answered.status, responseHeaders: answered.headers, responseBody: answered.body, answeredByMallory: true });
+      res.writeHead(answered.status, { ...forwardable(answered.headers), 'content-length': String(answered.body.length) });
+      res.end(answered.body);
+      return;
+    }
     const upstream = await new Promise<IncomingMessage>((resolve, reject) => {
       const out = httpRequest(
         { host: this.#upstream.hostname, port: this.#upstream.port, method, path, headers: { ...forwardable(requestHeaders), 'content-length': String(requestBody.length) } },

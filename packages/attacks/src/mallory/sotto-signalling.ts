@@ -1,0 +1,50 @@
+// What mallory, as the server, knows about the traffic it relays without opening anything (docs/protocol/09): which
+// WebSocket connection belongs to which account (the token it issued on POST /v1/auth/token and the `auth` frame
+// that presented it), which message ids a client acknowledged, and which sends went to whom. The Sotto-calls
+// scenarios use it to aim their rewrites and injections at one user's connection, as a malicious server can.
+import { decodeAckRequest, decodeClientFrame, decodeTokenRequest, decodeTokenResponse, encodeBase64url } from '@sotto/protocol';
+import { AttacksError } from '../errors.ts';
+import type { Recorded, RecordedHttp } from './proxy.ts';
+
+/** The latest WebSocket connection on which `username`'s device authenticated. */
+export function connectionOf(records: readonly Recorded[], username: string): number {
+  const tokens = new Set<string>();
+  let connection: number | undefined;
+  for (const r of records) {
+    try {
+      if (r.kind === 'http' && r.method === 'POST' && r.path === '/v1/auth/token' && r.status === 200 && decodeTokenRequest(r.requestBody).username === username) {
+        tokens.add(encodeBase64url(decodeTokenResponse(r.responseBody).token));
+      } else if (r.kind === 'ws' && r.direction === 'to-server') {
+        const f = decodeClientFrame(r.data);
+        if (f.type === 'auth' && tokens.has(encodeBase64url(f.token))) connection = r.connection;
+      }
+    } catch {
+      // not one of these messages
+    }
+  }
+  if (connection === undefined) throw new AttacksError('ERR_ATTACKS_UNEXPECTED', `no WebSocket connection of ${username} in the recording`);
+  return connection;
+}
+
+/** Message ids (base64url) acknowledged by clients in `records` (WebSocket `ack` frames and POST /v1/messages/ack). */
+export function ackedIds(records: readonly Recorded[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of records) {
+    try {
+      if (r.kind === 'ws' && r.direction === 'to-server') {
+        const f = decodeClientFrame(r.data);
+        if (f.type === 'ack') for (const id of f.ids) out.add(encodeBase64url(id));
+      } else if (r.kind === 'http' && r.method === 'POST' && r.path === '/v1/messages/ack') {
+        for (const id of decodeAckRequest(r.requestBody).ids) out.add(encodeBase64url(id));
+      }
+    } catch {
+      // not one of these messages
+    }
+  }
+  return out;
+}
+
+/** Recorded sends (PUT /v1/messages/<to>/<device>) addressed to `to`. */
+export function sendsTo(records: readonly Recorded[], to: string): RecordedHttp[] {
+  return records.filter((r): r is RecordedHttp => r.kind === 'http' && r.method === 'PUT' && r.path.startsWith(`/v1/messages/${to}/`));
+}
