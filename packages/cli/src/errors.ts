@@ -11,7 +11,9 @@ export type CliErrorCode =
   | 'ERR_CLI_CANCELLED'
   | 'ERR_CLI_FILE'
   | 'ERR_CLI_SAVE'
-  | 'ERR_CLI_SERVE';
+  | 'ERR_CLI_SERVE'
+  | 'ERR_CLI_AUDIO'
+  | 'ERR_CLI_CALL';
 
 /** The error every CLI-side failure throws. ERR_CLI_USAGE exits with status 2, every other code with 1. */
 export class CliError extends Error {

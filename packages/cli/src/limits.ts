@@ -18,3 +18,21 @@ export const MAX_SAVED_NAME_BYTES = 200;
 /** Most "-N" suffixes tried before giving up on a free file name: beyond this the directory is full
  *  of copies (or an attacker is racing us) and the user should choose another --save-dir. */
 export const MAX_NAME_SUFFIX = 9_999;
+
+/** Largest --play WAV file `call` / `answer` read (64 MiB, about 11 minutes of 48 kHz 16-bit stereo):
+ *  the whole file is decoded into memory before the call starts. */
+export const MAX_PLAY_WAV_BYTES = 64 * 1024 * 1024;
+
+/** Longest `call` / `answer --duration`, in seconds (one day), like --wait: a longer call is a daemon. */
+export const MAX_CALL_SECONDS = 86_400;
+
+/** Longest `answer --wait` for an incoming call, in seconds (one day). */
+export const MAX_ANSWER_WAIT_SECONDS = 86_400;
+
+/** Most PCM bytes a --record WAV holds: a RIFF size field is 32 bits, so a WAV stops at 4 GiB
+ *  (about 12 hours of 48 kHz mono); the recording stops there and the call goes on. */
+export const MAX_RECORD_DATA_BYTES = 0xffff_ffff - 36;
+
+/** Longest silence a recording fills in for lost or late packets, in samples (1 s at 48 kHz): a
+ *  larger jump of the RTP timestamp is a new talk spurt after a pause, not loss, and is not padded. */
+export const MAX_RECORD_GAP_SAMPLES = 48_000;

@@ -72,6 +72,10 @@ async function run(inv: Invocation, ctx: Context): Promise<void> {
       return (await import('./commands/verify.ts')).verify(inv, ctx);
     case 'trust':
       return (await import('./commands/trust.ts')).trust(inv, ctx);
+    case 'call':
+      return (await import('./commands/call.ts')).call(inv, ctx);
+    case 'answer':
+      return (await import('./commands/answer.ts')).answer(inv, ctx);
   }
 }
 
@@ -82,6 +86,7 @@ function errorContext(inv: Invocation): ErrorContext {
   switch (inv.command) {
     case 'send':
     case 'send-file':
+    case 'call':
       return { ...base, contact: inv.to };
     case 'safety-number':
     case 'verify':

@@ -140,3 +140,34 @@ test('an option name that is an Object property is still unknown (no prototype l
   usageError(['contacts', '--toString'], /unknown option '--toString'/);
   usageError(['__proto__'], /unknown command/);
 });
+
+test('call and answer: --play/--record become absolute paths, --duration and --wait are seconds', () => {
+  const globals = { home: '/h', serverUrl: 'http://127.0.0.1:8080', serverExplicit: false };
+  const none = { play: undefined, record: undefined, durationMs: undefined };
+  assert.deepEqual(parse(['--home', '/h', 'call', 'bob']), { command: 'call', globals, to: 'bob', audio: none });
+  assert.deepEqual(parse(['--home', '/h', 'call', 'bob', '--play', 'in.wav', '--record=/tmp/out.wav', '--duration', '2.5']), {
+    command: 'call',
+    globals,
+    to: 'bob',
+    audio: { play: resolve('in.wav'), record: '/tmp/out.wav', durationMs: 2500 },
+  });
+  assert.deepEqual(parse(['--home', '/h', 'answer']), { command: 'answer', globals, audio: none, waitMs: undefined });
+  assert.deepEqual(parse(['answer', '--wait', '30', '--duration', '10', '--home', '/h']), { command: 'answer', globals, audio: { ...none, durationMs: 10_000 }, waitMs: 30_000 });
+  assert.deepEqual(parse(['call', '--help']), { command: 'help', topic: 'call' });
+  assert.deepEqual(parse(['help', 'answer']), { command: 'help', topic: 'answer' });
+});
+
+test('call and answer: usage errors', () => {
+  usageError(['call'], /'call' is missing <username>/);
+  usageError(['call', 'bob', 'carol'], /'call' takes <username>, got 2 arguments/);
+  usageError(['answer', 'bob'], /'answer' takes no arguments/);
+  usageError(['call', 'bob', '--duration', '0'], /--duration must be a number of seconds of the call, more than 0 and at most 86400, got '0'/);
+  usageError(['call', 'bob', '--duration', '86401'], /--duration must be/);
+  usageError(['call', 'bob', '--duration', 'soon'], /--duration must be/);
+  usageError(['answer', '--wait', '-1'], /--wait needs a value|--wait must be/);
+  usageError(['answer', '--wait', '0'], /--wait must be a number of seconds for an incoming call/);
+  usageError(['call', 'bob', '--wait', '5'], /unknown option '--wait' for 'call'/);
+  usageError(['call', 'bob', '--play', 'a.wav', '--record', './a.wav'], /--play and --record name the same file/);
+  usageError(['call', 'bob', '--record'], /--record needs a value/);
+  usageError(['answer', '--play', 'a.wav', '--play', 'b.wav'], /--play is given twice/);
+});

@@ -9,6 +9,8 @@
 //   sotto [--home DIR] safety-number <username>
 //   sotto [--home DIR] verify <username> <safety-number>
 //   sotto [--home DIR] trust <username> --accept-new-key
+//   sotto [--home DIR] call <username> [--play in.wav] [--record out.wav] [--duration <s>]
+//   sotto [--home DIR] answer [--play in.wav] [--record out.wav] [--duration <s>] [--wait <s>]
 //
 // A small strict parser instead of a framework: every option is known (an unknown one is a usage
 // error, never ignored), options take their value as `--name value` or `--name=value`, each may be
@@ -18,9 +20,9 @@
 import { join, resolve } from 'node:path';
 import { isTurnUrl, MAX_TURN_URLS } from '@sotto/protocol';
 import { CliError } from '../errors.ts';
-import { MAX_WAIT_SECONDS } from '../limits.ts';
+import { MAX_ANSWER_WAIT_SECONDS, MAX_CALL_SECONDS, MAX_WAIT_SECONDS } from '../limits.ts';
 
-export const COMMANDS = ['serve', 'register', 'send', 'send-file', 'receive', 'contacts', 'safety-number', 'verify', 'trust', 'help'] as const;
+export const COMMANDS = ['serve', 'register', 'send', 'send-file', 'receive', 'contacts', 'safety-number', 'verify', 'trust', 'call', 'answer', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Defaults of issue 3: the embedded server listens on loopback port 8080 and keeps SQLite in ./data. */
@@ -52,7 +54,16 @@ export type Invocation =
   | { readonly command: 'contacts'; readonly globals: ClientGlobals; readonly json: boolean }
   | { readonly command: 'safety-number'; readonly globals: ClientGlobals; readonly username: string }
   | { readonly command: 'verify'; readonly globals: ClientGlobals; readonly username: string; readonly digits: string }
-  | { readonly command: 'trust'; readonly globals: ClientGlobals; readonly username: string };
+  | { readonly command: 'trust'; readonly globals: ClientGlobals; readonly username: string }
+  | { readonly command: 'call'; readonly globals: ClientGlobals; readonly to: string; readonly audio: CallAudioOptions }
+  | { readonly command: 'answer'; readonly globals: ClientGlobals; readonly audio: CallAudioOptions; readonly waitMs: number | undefined };
+
+/** The audio options of `call` and `answer`: files as absolute paths, --duration in ms (undefined: until hang-up). */
+export interface CallAudioOptions {
+  readonly play: string | undefined;
+  readonly record: string | undefined;
+  readonly durationMs: number | undefined;
+}
 
 /** `sotto serve`'s TURN server (docs/protocol/11 §11.7): its URIs and coturn's static-auth-secret. */
 export interface TurnSettings {
@@ -102,6 +113,8 @@ const SPECS: Readonly<Record<CommandName, CommandSpec>> = {
   'safety-number': spec([], ['username']),
   verify: spec([], ['username', 'safety-number'], { variadic: true }),
   trust: spec([['accept-new-key', 'boolean']], ['username']),
+  call: spec([['play', 'string'], ['record', 'string'], ['duration', 'string']], ['username']),
+  answer: spec([['play', 'string'], ['record', 'string'], ['duration', 'string'], ['wait', 'string']], []),
   help: spec([], [], { client: false }),
 };
 
@@ -236,7 +249,34 @@ export function parseCommandLine(argv: readonly string[], env: Env, userHome: st
       // The flag is required so that accepting a changed key is never one careless word away.
       if (!flag('accept-new-key')) throw usage("'trust' needs --accept-new-key: sotto trust <username> --accept-new-key");
       return { command, globals, username: arg(0) };
+    case 'call':
+      return { command, globals, to: arg(0), audio: callAudio(str) };
+    case 'answer': {
+      const wait = str('wait');
+      return { command, globals, audio: callAudio(str), waitMs: wait === undefined ? undefined : parseSeconds('--wait', wait, MAX_ANSWER_WAIT_SECONDS, 'for an incoming call') };
+    }
   }
+}
+
+/** --play, --record (made absolute) and --duration of `call` / `answer`. */
+function callAudio(str: (name: string) => string | undefined): CallAudioOptions {
+  const play = str('play');
+  const record = str('record');
+  const duration = str('duration');
+  if (play !== undefined && record !== undefined && resolve(play) === resolve(record)) throw usage('--play and --record name the same file');
+  return {
+    play: play === undefined ? undefined : resolve(play),
+    record: record === undefined ? undefined : resolve(record),
+    durationMs: duration === undefined ? undefined : parseSeconds('--duration', duration, MAX_CALL_SECONDS, 'of the call'),
+  };
+}
+
+/** A positive number of seconds (up to 3 decimals) no larger than `max`, in milliseconds. */
+function parseSeconds(option: string, text: string, max: number, what: string): number {
+  if (!/^[0-9]{1,6}(\.[0-9]{1,3})?$/.test(text) || Number(text) > max || Number(text) === 0) {
+    throw usage(`${option} must be a number of seconds ${what}, more than 0 and at most ${max}, got '${text}'`);
+  }
+  return Math.round(Number(text) * 1000);
 }
 
 function isCommandOption(name: string): boolean {
