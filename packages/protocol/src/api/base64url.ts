@@ -6,8 +6,16 @@
 import { ProtocolError } from '../errors.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const LOOKUP = new Int16Array(128).fill(-1);
+/** Character code → sextet, -1 for every code that is not in the alphabet (RFC 4648 §5, Table 2). */
+const LOOKUP = new Int8Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
+/** Sextet → the alphabet's character code. */
+const CODES = new Uint8Array(64);
+for (let i = 0; i < ALPHABET.length; i++) CODES[i] = ALPHABET.charCodeAt(i);
+/** The encoder writes ASCII codes into a byte array and turns them into text in one native call
+ *  (every code is ASCII, so UTF-8 decoding is the identity), instead of one concatenation per
+ *  character. */
+const ascii = new TextDecoder();
 
 /** The length of the unpadded base64url text of n bytes. */
 export function base64urlLength(n: number): number {
@@ -17,78 +25,98 @@ export function base64urlLength(n: number): number {
 
 /** Base64url text of `bytes`, without padding (RFC 4648 §5). */
 export function encodeBase64url(bytes: Uint8Array): string {
-  const parts: string[] = [];
-  let chunk = '';
-  const full = bytes.length - (bytes.length % 3);
+  const n = bytes.length;
+  const out = new Uint8Array(base64urlLength(n));
+  const full = n - (n % 3);
+  let o = 0;
   for (let i = 0; i < full; i += 3) {
     const v = ((bytes[i] ?? 0) << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    chunk += ALPHABET.charAt(v >>> 18) + ALPHABET.charAt((v >>> 12) & 63) + ALPHABET.charAt((v >>> 6) & 63) + ALPHABET.charAt(v & 63);
-    if (chunk.length >= 8192) {
-      parts.push(chunk);
-      chunk = '';
-    }
+    out[o] = CODES[v >>> 18] ?? 0;
+    out[o + 1] = CODES[(v >>> 12) & 63] ?? 0;
+    out[o + 2] = CODES[(v >>> 6) & 63] ?? 0;
+    out[o + 3] = CODES[v & 63] ?? 0;
+    o += 4;
   }
-  const rest = bytes.length - full;
+  const rest = n - full;
   if (rest === 1) {
     const v = bytes[full] ?? 0;
-    chunk += ALPHABET.charAt(v >>> 2) + ALPHABET.charAt((v & 3) << 4);
+    out[o] = CODES[v >>> 2] ?? 0;
+    out[o + 1] = CODES[(v & 3) << 4] ?? 0;
   } else if (rest === 2) {
     const v = ((bytes[full] ?? 0) << 8) | (bytes[full + 1] ?? 0);
-    chunk += ALPHABET.charAt(v >>> 10) + ALPHABET.charAt((v >>> 4) & 63) + ALPHABET.charAt((v & 15) << 2);
+    out[o] = CODES[v >>> 10] ?? 0;
+    out[o + 1] = CODES[(v >>> 4) & 63] ?? 0;
+    out[o + 2] = CODES[(v & 15) << 2] ?? 0;
   }
-  parts.push(chunk);
-  return parts.join('');
+  return ascii.decode(out);
 }
 
 /** The decoded length a base64url field must have: exactly `length`, or between `min` and `max`. */
 export type Base64urlBound = { readonly length: number } | { readonly min?: number; readonly max: number };
+
+function decodeFail(what: string, message: string): never {
+  throw new ProtocolError('ERR_API_DECODE', `${what}: ${message}`);
+}
+
+/** The sextet of the character at `i`, or -1 when it is not one of the alphabet's. */
+function sextetAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  return c < 128 ? (LOOKUP[c] ?? -1) : -1;
+}
+
+/** The error for the first character at or after `from` that is not in the alphabet. */
+function badCharacter(text: string, what: string, from: number): never {
+  let i = from;
+  while (i < text.length && sextetAt(text, i) >= 0) i++;
+  return decodeFail(what, `expected only base64url characters (A-Z a-z 0-9 - _, no padding), got another at position ${i}`);
+}
 
 /**
  * Decodes canonical unpadded base64url; `what` names the field in errors. The length is checked on
  * the text before anything is decoded, so an oversized field costs nothing. ERR_API_DECODE otherwise.
  */
 export function decodeBase64url(text: string, what: string, bound: Base64urlBound): Uint8Array {
-  const fail = (message: string): never => {
-    throw new ProtocolError('ERR_API_DECODE', `${what}: ${message}`);
-  };
-  if (typeof text !== 'string') fail('expected a base64url string');
+  if (typeof text !== 'string') decodeFail(what, 'expected a base64url string');
+  const length = text.length;
   if ('length' in bound) {
     const expected = base64urlLength(bound.length);
-    if (text.length !== expected) fail(`expected ${expected} base64url characters (${bound.length} bytes), got ${text.length}`);
+    if (length !== expected) decodeFail(what, `expected ${expected} base64url characters (${bound.length} bytes), got ${length}`);
   } else {
     const max = base64urlLength(bound.max);
-    if (text.length > max) fail(`expected at most ${max} base64url characters (${bound.max} bytes), got ${text.length}`);
+    if (length > max) decodeFail(what, `expected at most ${max} base64url characters (${bound.max} bytes), got ${length}`);
   }
-  const rem = text.length % 4;
-  if (rem === 1) fail(`expected a base64url length that is not 4k + 1, got ${text.length}`);
-  const out = new Uint8Array(Math.floor(text.length / 4) * 3 + (rem === 0 ? 0 : rem - 1));
-  const sextet = (i: number): number => {
-    const c = text.charCodeAt(i);
-    const v = c < 128 ? (LOOKUP[c] ?? -1) : -1;
-    if (v < 0) fail(`expected only base64url characters (A-Z a-z 0-9 - _, no padding), got another at position ${i}`);
-    return v;
-  };
+  const rem = length % 4;
+  if (rem === 1) decodeFail(what, `expected a base64url length that is not 4k + 1, got ${length}`);
+  const out = new Uint8Array(Math.floor(length / 4) * 3 + (rem === 0 ? 0 : rem - 1));
   let o = 0;
-  const full = text.length - rem;
+  const full = length - rem;
   for (let i = 0; i < full; i += 4) {
-    const v = (sextet(i) << 18) | (sextet(i + 1) << 12) | (sextet(i + 2) << 6) | sextet(i + 3);
-    out[o++] = v >>> 16;
-    out[o++] = (v >>> 8) & 0xff;
-    out[o++] = v & 0xff;
+    const a = sextetAt(text, i);
+    const b = sextetAt(text, i + 1);
+    const c = sextetAt(text, i + 2);
+    const d = sextetAt(text, i + 3);
+    // Any -1 makes the OR negative: one test for the four characters.
+    if ((a | b | c | d) < 0) badCharacter(text, what, i);
+    out[o] = (a << 2) | (b >>> 4);
+    out[o + 1] = ((b & 15) << 4) | (c >>> 2);
+    out[o + 2] = ((c & 3) << 6) | d;
+    o += 3;
   }
   if (rem === 2) {
-    const a = sextet(full);
-    const b = sextet(full + 1);
-    if ((b & 15) !== 0) fail('expected canonical base64url (unused bits zero)');
+    const a = sextetAt(text, full);
+    const b = sextetAt(text, full + 1);
+    if ((a | b) < 0) badCharacter(text, what, full);
+    if ((b & 15) !== 0) decodeFail(what, 'expected canonical base64url (unused bits zero)');
     out[o] = (a << 2) | (b >>> 4);
   } else if (rem === 3) {
-    const a = sextet(full);
-    const b = sextet(full + 1);
-    const c = sextet(full + 2);
-    if ((c & 3) !== 0) fail('expected canonical base64url (unused bits zero)');
-    out[o++] = (a << 2) | (b >>> 4);
-    out[o] = ((b & 15) << 4) | (c >>> 2);
+    const a = sextetAt(text, full);
+    const b = sextetAt(text, full + 1);
+    const c = sextetAt(text, full + 2);
+    if ((a | b | c) < 0) badCharacter(text, what, full);
+    if ((c & 3) !== 0) decodeFail(what, 'expected canonical base64url (unused bits zero)');
+    out[o] = (a << 2) | (b >>> 4);
+    out[o + 1] = ((b & 15) << 4) | (c >>> 2);
   }
-  if (!('length' in bound) && out.length < (bound.min ?? 0)) fail(`expected at least ${bound.min ?? 0} bytes, got ${out.length}`);
+  if (!('length' in bound) && out.length < (bound.min ?? 0)) decodeFail(what, `expected at least ${bound.min ?? 0} bytes, got ${out.length}`);
   return out;
 }

@@ -175,8 +175,31 @@ class Parser {
 
   #string(): string {
     const s = this.#s;
-    this.#i++; // opening quote
-    let out = '';
+    const n = s.length;
+    // The common case, a string without escapes: one scan to the closing quote, one slice. Lone
+    // surrogates are looked for only when a surrogate code unit was seen.
+    let i = this.#i + 1; // after the opening quote
+    const start = i;
+    let surrogates = false;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0x22 /* " */) {
+        const out = s.slice(start, i);
+        this.#i = i + 1;
+        if (surrogates && !isWellFormedString(out)) this.#fail('expected well-formed Unicode, got a lone surrogate');
+        return out;
+      }
+      if (c < 0x20 || c === 0x5c /* \ */) break;
+      if (c >= 0xd800 && c <= 0xdfff) surrogates = true;
+    }
+    this.#i = i;
+    return this.#escapedString(start);
+  }
+
+  /** The rest of a string that has an escape or a control character (at #i), from `start`. */
+  #escapedString(start: number): string {
+    const s = this.#s;
+    let out = s.slice(start, this.#i);
     let runStart = this.#i;
     for (;;) {
       if (this.#i >= s.length) this.#fail('expected a closing quote, got the end of the text');
