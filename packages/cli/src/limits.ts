@@ -36,3 +36,7 @@ export const MAX_RECORD_DATA_BYTES = 0xffff_ffff - 36;
 /** Longest silence a recording fills in for lost or late packets, in samples (1 s at 48 kHz): a
  *  larger jump of the RTP timestamp is a new talk spurt after a pause, not loss, and is not padded. */
 export const MAX_RECORD_GAP_SAMPLES = 48_000;
+
+/** Longest `call --ring`, in seconds: the SDK gives up at CALL_RING_TIMEOUT_MS (45 s, docs/protocol/11
+ *  §11.6) whatever the CLI says, so the option can only shorten the ring. Also the default. */
+export const MAX_RING_SECONDS = 45;

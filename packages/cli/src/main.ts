@@ -7,6 +7,7 @@ import { parseCommandLine, type Env, type Invocation } from './internal/args.ts'
 import type { Context } from './internal/context.ts';
 import { describeError, type ErrorContext } from './internal/describe-error.ts';
 import type { PromptInput } from './internal/passphrase.ts';
+import type { AnswerInput } from './calls/sas-answer.ts';
 import { helpText } from './internal/usage.ts';
 import { terminalOutput, type Output } from './output.ts';
 
@@ -16,6 +17,8 @@ export interface MainIo {
   readonly env: Env;
   /** stdin when it is a terminal (for the passphrase prompt), else undefined. */
   readonly terminal: PromptInput | undefined;
+  /** stdin for the SAS answer of `call` / `answer` (terminal or pipe); none when undefined. */
+  readonly stdin?: AnswerInput;
   /** The user's home directory, under which ~/.sotto is the default --home. */
   readonly userHome: string;
 }
@@ -25,13 +28,14 @@ export function processIo(): MainIo {
     out: terminalOutput(),
     env: process.env,
     terminal: process.stdin.isTTY ? process.stdin : undefined,
+    stdin: { stream: process.stdin, isTTY: process.stdin.isTTY },
     userHome: homedir(),
   };
 }
 
 /** Runs the command line `argv` (without node and the script) and resolves to the exit status. */
 export async function main(argv: readonly string[], io: MainIo = processIo()): Promise<number> {
-  const ctx: Context = { out: io.out, env: io.env, terminal: io.terminal, learned: {} };
+  const ctx: Context = { out: io.out, env: io.env, terminal: io.terminal, ...(io.stdin === undefined ? {} : { stdin: io.stdin }), learned: {} };
   let about: ErrorContext = {};
   try {
     const inv = parseCommandLine(argv, io.env, io.userHome);

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import { parseCommandLine, type Env, type Invocation } from '../src/internal/args.ts';
 import { isCliError } from '../src/errors.ts';
+import { MAX_RING_SECONDS } from '../src/limits.ts';
+import { CALL_RING_TIMEOUT_MS } from '@sotto/client';
 
 const HOME = '/home/tester';
 const noEnv: Env = {};
@@ -144,13 +146,25 @@ test('an option name that is an Object property is still unknown (no prototype l
 test('call and answer: --play/--record become absolute paths, --duration and --wait are seconds', () => {
   const globals = { home: '/h', serverUrl: 'http://127.0.0.1:8080', serverExplicit: false };
   const none = { play: undefined, record: undefined, durationMs: undefined };
-  assert.deepEqual(parse(['--home', '/h', 'call', 'bob']), { command: 'call', globals, to: 'bob', audio: none });
+  assert.deepEqual(parse(['--home', '/h', 'call', 'bob']), { command: 'call', globals, to: 'bob', audio: none, ringMs: 45_000, voicemail: undefined });
   assert.deepEqual(parse(['--home', '/h', 'call', 'bob', '--play', 'in.wav', '--record=/tmp/out.wav', '--duration', '2.5']), {
     command: 'call',
     globals,
     to: 'bob',
     audio: { play: resolve('in.wav'), record: '/tmp/out.wav', durationMs: 2500 },
+    ringMs: 45_000,
+    voicemail: undefined,
   });
+  // --ring shortens the ring; --voicemail may be the --play file (the same audio, live or left).
+  assert.deepEqual(parse(['--home', '/h', 'call', 'bob', '--ring', '2', '--voicemail', 'in.wav', '--play', 'in.wav']), {
+    command: 'call',
+    globals,
+    to: 'bob',
+    audio: { ...none, play: resolve('in.wav') },
+    ringMs: 2_000,
+    voicemail: resolve('in.wav'),
+  });
+  assert.equal(MAX_RING_SECONDS * 1000, CALL_RING_TIMEOUT_MS, "--ring's bound is the SDK's ring time-out (docs/protocol/11 §11.6)");
   assert.deepEqual(parse(['--home', '/h', 'answer']), { command: 'answer', globals, audio: none, waitMs: undefined });
   assert.deepEqual(parse(['answer', '--wait', '30', '--duration', '10', '--home', '/h']), { command: 'answer', globals, audio: { ...none, durationMs: 10_000 }, waitMs: 30_000 });
   assert.deepEqual(parse(['call', '--help']), { command: 'help', topic: 'call' });
@@ -170,4 +184,8 @@ test('call and answer: usage errors', () => {
   usageError(['call', 'bob', '--play', 'a.wav', '--record', './a.wav'], /--play and --record name the same file/);
   usageError(['call', 'bob', '--record'], /--record needs a value/);
   usageError(['answer', '--play', 'a.wav', '--play', 'b.wav'], /--play is given twice/);
+  for (const bad of ['0', '46', '1.5', 'soon', '-1', '007']) usageError(['call', 'bob', '--ring', bad], /--ring needs a value|--ring must be a whole number of seconds from 1 to 45/);
+  usageError(['answer', '--ring', '5'], /unknown option '--ring' for 'answer'/);
+  usageError(['answer', '--voicemail', 'a.wav'], /unknown option '--voicemail' for 'answer'/);
+  usageError(['call', 'bob', '--voicemail', 'a.wav', '--record', 'a.wav'], /--voicemail and --record name the same file/);
 });

@@ -11,3 +11,6 @@ export { WeriftCallMedia, pcmSource, type IceServer, type MediaConnectionState, 
 export { OpusDecoder, OpusEncoder, FRAME_SAMPLES, FRAME_MS } from './opus.ts';
 export { AudioTimeline } from './timeline.ts';
 export { CALL_SAMPLE_RATE, WavWriter, encodeWav, parseWav, resampleLinear, toMono48k, type PcmAudio } from './wav.ts';
+export { demuxOggOpus, muxOggOpus, oggCrc32, opusPacketSamples, OGG_OPUS_MIME, type OggOpusStream, type OpusHead } from './ogg-opus.ts';
+export { decodeOggOpus, encodeVoicemail, OPUS_PRE_SKIP, type EncodedVoicemail } from './voicemail.ts';
+export { parseSasAnswer, SasQuestion, type AnswerInput, type SasAnswer } from './sas-answer.ts';

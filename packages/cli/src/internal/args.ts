@@ -9,7 +9,7 @@
 //   sotto [--home DIR] safety-number <username>
 //   sotto [--home DIR] verify <username> <safety-number>
 //   sotto [--home DIR] trust <username> --accept-new-key
-//   sotto [--home DIR] call <username> [--play in.wav] [--record out.wav] [--duration <s>]
+//   sotto [--home DIR] call <username> [--play in.wav] [--record out.wav] [--duration <s>] [--ring <s>] [--voicemail in.wav]
 //   sotto [--home DIR] answer [--play in.wav] [--record out.wav] [--duration <s>] [--wait <s>]
 //
 // A small strict parser instead of a framework: every option is known (an unknown one is a usage
@@ -20,7 +20,7 @@
 import { join, resolve } from 'node:path';
 import { isTurnUrl, MAX_TURN_URLS } from '@sotto/protocol';
 import { CliError } from '../errors.ts';
-import { MAX_ANSWER_WAIT_SECONDS, MAX_CALL_SECONDS, MAX_WAIT_SECONDS } from '../limits.ts';
+import { MAX_ANSWER_WAIT_SECONDS, MAX_CALL_SECONDS, MAX_RING_SECONDS, MAX_WAIT_SECONDS } from '../limits.ts';
 
 export const COMMANDS = ['serve', 'register', 'send', 'send-file', 'receive', 'contacts', 'safety-number', 'verify', 'trust', 'call', 'answer', 'help'] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -55,7 +55,7 @@ export type Invocation =
   | { readonly command: 'safety-number'; readonly globals: ClientGlobals; readonly username: string }
   | { readonly command: 'verify'; readonly globals: ClientGlobals; readonly username: string; readonly digits: string }
   | { readonly command: 'trust'; readonly globals: ClientGlobals; readonly username: string }
-  | { readonly command: 'call'; readonly globals: ClientGlobals; readonly to: string; readonly audio: CallAudioOptions }
+  | { readonly command: 'call'; readonly globals: ClientGlobals; readonly to: string; readonly audio: CallAudioOptions; readonly ringMs: number; readonly voicemail: string | undefined }
   | { readonly command: 'answer'; readonly globals: ClientGlobals; readonly audio: CallAudioOptions; readonly waitMs: number | undefined };
 
 /** The audio options of `call` and `answer`: files as absolute paths, --duration in ms (undefined: until hang-up). */
@@ -113,7 +113,7 @@ const SPECS: Readonly<Record<CommandName, CommandSpec>> = {
   'safety-number': spec([], ['username']),
   verify: spec([], ['username', 'safety-number'], { variadic: true }),
   trust: spec([['accept-new-key', 'boolean']], ['username']),
-  call: spec([['play', 'string'], ['record', 'string'], ['duration', 'string']], ['username']),
+  call: spec([['play', 'string'], ['record', 'string'], ['duration', 'string'], ['ring', 'string'], ['voicemail', 'string']], ['username']),
   answer: spec([['play', 'string'], ['record', 'string'], ['duration', 'string'], ['wait', 'string']], []),
   help: spec([], [], { client: false }),
 };
@@ -249,8 +249,20 @@ export function parseCommandLine(argv: readonly string[], env: Env, userHome: st
       // The flag is required so that accepting a changed key is never one careless word away.
       if (!flag('accept-new-key')) throw usage("'trust' needs --accept-new-key: sotto trust <username> --accept-new-key");
       return { command, globals, username: arg(0) };
-    case 'call':
-      return { command, globals, to: arg(0), audio: callAudio(str) };
+    case 'call': {
+      const ring = str('ring');
+      const voicemail = str('voicemail');
+      const audio = callAudio(str);
+      if (voicemail !== undefined && audio.record !== undefined && resolve(voicemail) === audio.record) throw usage('--voicemail and --record name the same file');
+      return {
+        command,
+        globals,
+        to: arg(0),
+        audio,
+        ringMs: ring === undefined ? MAX_RING_SECONDS * 1000 : parseRing(ring),
+        voicemail: voicemail === undefined ? undefined : resolve(voicemail),
+      };
+    }
     case 'answer': {
       const wait = str('wait');
       return { command, globals, audio: callAudio(str), waitMs: wait === undefined ? undefined : parseSeconds('--wait', wait, MAX_ANSWER_WAIT_SECONDS, 'for an incoming call') };
@@ -269,6 +281,14 @@ function callAudio(str: (name: string) => string | undefined): CallAudioOptions 
     record: record === undefined ? undefined : resolve(record),
     durationMs: duration === undefined ? undefined : parseSeconds('--duration', duration, MAX_CALL_SECONDS, 'of the call'),
   };
+}
+
+/** --ring: whole seconds from 1 to MAX_RING_SECONDS (the SDK's own ring time-out, docs/protocol/11 §11.6). */
+function parseRing(text: string): number {
+  if (!/^[0-9]{1,2}$/.test(text) || Number(text) < 1 || Number(text) > MAX_RING_SECONDS) {
+    throw usage(`--ring must be a whole number of seconds from 1 to ${MAX_RING_SECONDS}, got '${text}'`);
+  }
+  return Number(text) * 1000;
 }
 
 /** A positive number of seconds (up to 3 decimals) no larger than `max`, in milliseconds. */

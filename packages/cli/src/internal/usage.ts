@@ -2,7 +2,7 @@
 // issue 3's, word for word; the parser (args.ts) accepts exactly these.
 import type { CommandName } from './args.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SERVER_URL, TURN_SECRET_ENV } from './args.ts';
-import { MAX_ANSWER_WAIT_SECONDS, MAX_CALL_SECONDS, MAX_WAIT_SECONDS } from '../limits.ts';
+import { MAX_ANSWER_WAIT_SECONDS, MAX_CALL_SECONDS, MAX_RING_SECONDS, MAX_WAIT_SECONDS } from '../limits.ts';
 
 const GLOBALS = `Global options (before or after the command):
   --home DIR     the account's keystore directory (default: $SOTTO_HOME, else ~/.sotto)
@@ -62,22 +62,28 @@ contact's current key.`,
 
 Accepts a contact's changed key without verifying it: the contact becomes unverified with the
 new key, and sending is allowed again. Verify it with 'sotto safety-number' when you can.`,
-  call: `Usage: sotto [--home DIR] call <username> [--play in.wav] [--record out.wav] [--duration <s>]
+  call: `Usage: sotto [--home DIR] call <username> [--play in.wav] [--record out.wav] [--duration <s>] [--ring <s>] [--voicemail in.wav]
 
 Places an end-to-end encrypted voice call (a fresh key agreement for the call, every audio frame
 encrypted with SFrame) and runs it until --duration seconds after it connected, until the other
 side hangs up, or until Ctrl-C. When connected it prints on stdout
   SAS: <word> <word> (<code>) — read it aloud and compare
-Read the two words to each other: if they differ, someone is intercepting the call. Call states
-go to stderr. Fails with one line if the call is declined, busy, not answered (45 s) or fails.
+and asks "Do the words match? [y/n]". Read the two words to each other: answer y if they are the
+same (the contact becomes verified: words compared in a call), n if not (someone may be
+intercepting the call: it ends on both sides, and the command fails). From a pipe, the answer is
+the next line read after the SAS line; no answer confirms nothing. Call states go to stderr.
+Fails with one line if the call is declined, busy, not answered or fails.
   --play FILE      send this WAV (16-bit PCM, mono or stereo, any rate: resampled to 48 kHz),
                    then silence (default: silence)
   --record FILE    write what the other side says (decrypted) to this WAV (mono, 48 kHz)
-  --duration S     hang up S seconds after the call connected (at most ${MAX_CALL_SECONDS})`,
+  --duration S     hang up S seconds after the call connected (at most ${MAX_CALL_SECONDS})
+  --ring S         give up after S seconds without an answer (1 to ${MAX_RING_SECONDS}; default ${MAX_RING_SECONDS})
+  --voicemail FILE if the call is not answered, declined or busy, send this WAV (same formats as
+                   --play, at most one hour) as a voicemail (Ogg Opus) instead of failing`,
   answer: `Usage: sotto [--home DIR] answer [--play in.wav] [--record out.wav] [--duration <s>] [--wait <s>]
 
-Waits for the next incoming call and accepts it, then runs it like 'sotto call' (same SAS line,
-options and endings). Other calls that ring meanwhile are declined.
+Waits for the next incoming call and accepts it, then runs it like 'sotto call' (same SAS line
+and question, options and endings). Other calls that ring meanwhile are declined.
   --wait S         give up when no call rang within S seconds (at most ${MAX_ANSWER_WAIT_SECONDS};
                    default: wait until Ctrl-C)
   --play FILE, --record FILE, --duration S   as for 'sotto call'`,
@@ -97,7 +103,7 @@ Usage:
   sotto [--home DIR] safety-number <username>
   sotto [--home DIR] verify <username> <safety-number>
   sotto [--home DIR] trust <username> --accept-new-key
-  sotto [--home DIR] call <username> [--play in.wav] [--record out.wav] [--duration <s>]
+  sotto [--home DIR] call <username> [--play in.wav] [--record out.wav] [--duration <s>] [--ring <s>] [--voicemail in.wav]
   sotto [--home DIR] answer [--play in.wav] [--record out.wav] [--duration <s>] [--wait <s>]
   sotto help <command>
 
