@@ -47,6 +47,7 @@ import { Mutex } from './internal/mutex.ts';
 import type { Keystore, KeystoreOpener } from './keystore/keystore.ts';
 import {
   CALL_SIGNAL_SEND_ATTEMPTS,
+  CALL_RING_TIMEOUT_MS,
   FETCH_PAGE_LIMIT,
   MAX_OUTBOX_MESSAGES,
   MAX_RECEIPT_IDS,
@@ -139,9 +140,11 @@ export interface SottoClient {
   /** Calls (docs/protocol/11). They need a live `listen()` loop on both devices: the answer, confirm
    *  and hang-up come in as session messages. Looks the contact up and applies the trust rules as a
    *  send does (ERR_TRUST_CHANGED for a `changed` contact), asks `media` for its offer, and sends the
-   *  offer (call-offer, §11.2.1). Resolves with the call in state `dialing`; after CALL_RING_TIMEOUT_MS
-   *  without an answer it ends with `timeout`. ERR_CALL_BUSY while this device has a call. */
-  placeCall(to: string, media: CallMedia): Promise<Call>;
+   *  offer (call-offer, §11.2.1). Resolves with the call in state `dialing`; after `ringMs`
+   *  (CALL_RING_TIMEOUT_MS, 45 s, unless a shorter whole number of milliseconds ≥ 1,000 is given)
+   *  without an answer it ends with `timeout`, which the callee is told. ERR_CALL_BUSY while this
+   *  device has a call. */
+  placeCall(to: string, media: CallMedia, opts?: { readonly ringMs?: number }): Promise<Call>;
   /** Offers that ring (fresh, from a contact that is not `changed`) go to every handler; while no
    *  handler is registered an offer is a `missed-call` message. Returns a function that unregisters. */
   onIncomingCall(handler: (call: IncomingCall) => void): () => void;
@@ -1132,12 +1135,16 @@ class Client implements SottoClient {
   // -------------------------------------------------------------------------------------------
   // Calls (docs/protocol/11; the state machines are in src/calls/)
 
-  async placeCall(to: string, media: CallMedia): Promise<Call> {
+  async placeCall(to: string, media: CallMedia, opts: { readonly ringMs?: number } = {}): Promise<Call> {
     this.#checkOpen();
     const username = foldOrThrow(to);
     if (username === this.username) throw new ClientError('ERR_ARGUMENT', 'to: expected another account than this one');
     checkMedia(media);
-    return this.#calls.place(username, media);
+    const ringMs = opts.ringMs ?? CALL_RING_TIMEOUT_MS;
+    if (!Number.isSafeInteger(ringMs) || ringMs < 1000 || ringMs > CALL_RING_TIMEOUT_MS) {
+      throw new ClientError('ERR_ARGUMENT', `ringMs: expected whole milliseconds from 1000 to ${CALL_RING_TIMEOUT_MS}`);
+    }
+    return this.#calls.place(username, media, ringMs);
   }
 
   onIncomingCall(handler: (call: IncomingCall) => void): () => void {

@@ -222,6 +222,24 @@ test('ring time-out (injected timers): the caller ends with timeout, the callee 
   await call2.hangUp();
 });
 
+test('placeCall ringMs: a shorter ring ends with timeout and tells the callee; out-of-range values are refused', async (t) => {
+  const [alice, bob] = await pair(t, ['alice', 'bob']);
+  const bobRings = answering(bob);
+  const [bad] = loopbackPair();
+  for (const ringMs of [999, CALL_RING_TIMEOUT_MS + 1, 1500.5, Number.NaN]) {
+    await rejectsWith(alice.client.placeCall('bob', bad, { ringMs }), 'ERR_ARGUMENT', `ringMs ${ringMs}`);
+  }
+  assert.equal(bad.closed, false, 'a refused placeCall never touched the media');
+  const [am] = loopbackPair();
+  const call = await alice.client.placeCall('bob', am, { ringMs: 2000 });
+  const incoming = await bobRings.next();
+  assert.equal(alice.timers.armed(2000), 1, "the caller's ring time-out is the one asked for");
+  assert.equal(alice.timers.armed(CALL_RING_TIMEOUT_MS), 0);
+  assert.equal(alice.timers.fire(2000), 1);
+  assert.deepEqual(await call.ended, { reason: 'timeout', by: 'local' });
+  assert.equal(await incoming.cancelled, 'timeout');
+});
+
 test('the key agreement times out too when the confirm never comes', async (t) => {
   const [alice, bob] = await pair(t, ['alice', 'bob']);
   const bobRings = answering(bob);

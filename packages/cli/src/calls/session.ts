@@ -149,7 +149,7 @@ function endedText(peer: string, reason: CallEndReason, by: 'local' | 'remote', 
 
 /** What runCall may do besides running the call. */
 export interface RunCallOptions {
-  /** `call --ring`: hang up when the call is still dialing or ringing after this long. */
+  /** `call --ring`: how long the SDK lets the call ring (placeCall's ringMs), for the message. */
   readonly ringMs?: number;
   /** `call --voicemail`: a call that was declined, busy or not answered resolves as `unanswered`
    *  instead of failing, so the caller can leave the voicemail. */
@@ -166,15 +166,13 @@ export type CallOutcome = { readonly kind: 'done' } | { readonly kind: 'unanswer
  */
 export async function runCall(call: Call, session: CallSession, ctx: Context, durationMs: number | undefined, signals: SignalWait, opts: RunCallOptions = {}): Promise<CallOutcome> {
   // Changed by callbacks while this function awaits the end.
-  const seen: { wasActive: boolean; activeAt: number; mediaFailure: string | undefined; durationUp: boolean; ringUp: boolean } = {
+  const seen: { wasActive: boolean; activeAt: number; mediaFailure: string | undefined; durationUp: boolean } = {
     wasActive: false,
     activeAt: 0,
     mediaFailure: undefined,
     durationUp: false,
-    ringUp: false,
   };
   let durationTimer: NodeJS.Timeout | undefined;
-  let ringTimer: NodeJS.Timeout | undefined;
   // The SDK ends the call at once and then sends call-end: the command must wait for that send before
   // the client closes, or the peer never hears the hang-up.
   let hangingUp: Promise<void> = Promise.resolve();
@@ -198,7 +196,6 @@ export async function runCall(call: Call, session: CallSession, ctx: Context, du
     if (seen.wasActive) return;
     seen.wasActive = true;
     seen.activeAt = Date.now();
-    clearTimeout(ringTimer);
     const sas = call.sas;
     if (sas !== undefined) {
       ctx.out.line(`SAS: ${sas.words[0]} ${sas.words[1]} (${sas.base32}) — read it aloud and compare`);
@@ -212,17 +209,6 @@ export async function runCall(call: Call, session: CallSession, ctx: Context, du
     }
   };
   question?.start();
-  if (opts.ringMs !== undefined && call.role === 'caller') {
-    const ringMs = opts.ringMs;
-    ringTimer = setTimeout(() => {
-      // Only while nobody answered: an accepted call (connecting) is left to the SDK's own time-out.
-      if (call.state === 'dialing' || call.state === 'ringing') {
-        seen.ringUp = true;
-        ctx.out.note(`no answer within ${ringMs / 1000} s: hanging up`);
-        hangUp();
-      }
-    }, ringMs);
-  }
   ctx.out.note(`call: ${call.state}`);
   const unsubscribe = call.onState((state) => {
     ctx.out.note(`call: ${state}`);
@@ -245,14 +231,13 @@ export async function runCall(call: Call, session: CallSession, ctx: Context, du
     ended = await call.ended;
   } finally {
     clearTimeout(durationTimer);
-    clearTimeout(ringTimer);
     unsubscribe();
     question?.close();
   }
   await confirming;
   await hangingUp;
   const stats = session.media.stats;
-  const { wasActive, mediaFailure, durationUp, ringUp } = seen;
+  const { wasActive, mediaFailure, durationUp } = seen;
   const length = wasActive ? ` after ${formatDuration(Date.now() - seen.activeAt)}` : '';
   ctx.out.note(`call ended (${ended.reason}, by ${ended.by === 'local' ? 'us' : call.peer})${length}; frames sent ${stats.sent}, received ${stats.received}, dropped ${stats.dropped}`);
   if (wasActive && question !== undefined && !question.answered && ended.reason !== 'sas-mismatch') {
@@ -264,9 +249,10 @@ export async function runCall(call: Call, session: CallSession, ctx: Context, du
   const unanswered =
     !wasActive &&
     call.role === 'caller' &&
-    ((ended.by === 'local' && (ended.reason === 'timeout' || (ended.reason === 'hangup' && ringUp))) || (ended.by === 'remote' && (ended.reason === 'decline' || ended.reason === 'busy')));
+    ((ended.by === 'local' && ended.reason === 'timeout') || (ended.by === 'remote' && (ended.reason === 'decline' || ended.reason === 'busy')));
   if (unanswered) {
-    const why = ringUp ? `${call.peer} did not answer within ${(opts.ringMs ?? 0) / 1000} s` : endedText(call.peer, ended.reason, ended.by, wasActive);
+    // The SDK ends an unanswered call with `timeout` after placeCall's ringMs (and tells the callee).
+    const why = ended.by === 'local' && ended.reason === 'timeout' && opts.ringMs !== undefined ? `${call.peer} did not answer within ${opts.ringMs / 1000} s` : endedText(call.peer, ended.reason, ended.by, wasActive);
     if (opts.unansweredIsResult === true) return { kind: 'unanswered', why };
     throw new CliError('ERR_CLI_CALL', why);
   }

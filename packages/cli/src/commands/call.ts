@@ -34,7 +34,7 @@ export async function call(inv: Extract<Invocation, { command: 'call' }>, ctx: C
       ctx.out.note(`calling ${peer}`);
       let placed;
       try {
-        placed = await client.placeCall(inv.to, session.media);
+        placed = await client.placeCall(inv.to, session.media, { ringMs: inv.ringMs });
       } catch (e) {
         throw callError(e, peer);
       }

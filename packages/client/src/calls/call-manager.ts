@@ -73,7 +73,7 @@ export class CallManager {
   }
 
   /** §11.2.1: offer, then wait (the ring time-out runs from here). */
-  async place(to: string, media: CallMedia): Promise<Call> {
+  async place(to: string, media: CallMedia, ringMs: number = CALL_RING_TIMEOUT_MS): Promise<Call> {
     if (this.busy) throw new ClientError('ERR_CALL_BUSY', 'expected no call in progress on this device, got one');
     this.#placing++;
     let registered = false;
@@ -102,7 +102,7 @@ export class CallManager {
         media,
         port: this.#port,
         pending: state,
-        timeoutMs: CALL_RING_TIMEOUT_MS,
+        timeoutMs: ringMs,
         onEnded: () => this.#calls.delete(id),
       });
       // Registered before the offer leaves: the answer may come back before the send returns.
