@@ -9,10 +9,11 @@
 // any moment loses nothing.
 import { isClientError, type Contact, type ReceivedMessage, type SottoClient } from '@sotto/client';
 import { CallController } from './calls/controller.ts';
-import { missedCallText, voicemailText } from './calls/texts.ts';
+import { missedCallText } from './calls/texts.ts';
 import { accountExists, createBrowserAccount, removeBrowserAccount, unlockBrowserAccount, type Unlocked } from './account.ts';
 import {
   NO_CONVERSATIONS,
+  applyMissedCall,
   applyReceived,
   applySendFailed,
   applySending,
@@ -68,11 +69,10 @@ export class App {
   /** blob: URLs of images by message key (revoked on lock). */
   readonly #images = new Map<string, Promise<string | undefined>>();
   #healthTimer: ReturnType<typeof setTimeout> | undefined;
-  // Calls (docs/protocol/11): the panel above the layout, the controller while unlocked, and the
-  // missed calls of this session by contact (not kept in the history).
+  // Calls (docs/protocol/11): the panel above the layout and the controller while unlocked. Missed
+  // calls and voicemails are messages of the history (src/conversations.ts).
   #callPanel: CallPanel | undefined;
   #calls: CallController | undefined;
-  readonly #callEntries = new Map<string, { key: string; text: string; at: number }[]>();
 
   constructor(root: HTMLElement) {
     this.#root = root;
@@ -191,7 +191,6 @@ export class App {
     this.#dialog?.close();
     await this.#calls?.dispose().catch(() => undefined);
     this.#calls = undefined;
-    this.#callEntries.clear();
     await s.stopListening().catch(() => undefined);
     await s.client.close().catch(() => undefined);
     s.history?.close();
@@ -376,18 +375,13 @@ export class App {
 
   async #received(received: ReceivedMessage): Promise<void> {
     this.#setConnection('');
-    let m = received;
-    if (m.kind === 'missed-call') {
-      this.#missedCall(m.from, `call:${m.call}`, m.sentAt);
-      return;
-    }
-    // A voicemail (docs/protocol/11 §11.6) is an attachment: it goes into the history as an audio
-    // file named for what it is, and the message view plays audio files.
-    if (m.kind === 'voicemail') m = { kind: 'file', id: m.id, from: m.from, sentAt: m.sentAt, receivedAt: m.receivedAt, file: { ...m.file, name: voicemailText(m.from, m.durationMs) }, senderState: m.senderState };
+    const m = received;
+    // Voicemails and missed calls (docs/protocol/11 §11.6) go into the history like any message.
     const open = m.kind !== 'delivered' && this.#pane === 'chat' && this.#current === m.from;
     await this.#setConvs(applyReceived(this.#convs, m, open, this.#now()), [m.from]);
     if (m.kind === 'delivered') return;
-    if (!open) this.#announce(`New message from ${m.from}`);
+    if (m.kind === 'missed-call') this.#announce(missedCallText(m.from));
+    else if (!open) this.#announce(`New message from ${m.from}`);
     if (m.senderState === 'changed' || !this.#contacts.has(m.from) || this.#contacts.get(m.from)?.state !== m.senderState) await this.#refreshContacts();
   }
 
@@ -458,7 +452,6 @@ export class App {
         },
         this.#now,
       );
-      for (const entry of this.#callEntries.get(username) ?? []) this.#chat.addCallEntry(entry);
     }
     this.#chat.setCallEnabled(this.#calls?.busy !== true);
     replaceChildren(this.#mainPane, this.#chat.element);
@@ -530,7 +523,7 @@ export class App {
     const cached = this.#images.get(m.key);
     if (cached !== undefined) return cached;
     const client = this.#session?.client;
-    if (client === undefined || m.body.type !== 'file' || m.body.file.ref === undefined) return Promise.resolve(undefined);
+    if (client === undefined || (m.body.type !== 'file' && m.body.type !== 'voicemail') || m.body.file.ref === undefined) return Promise.resolve(undefined);
     const { ref, mime } = m.body.file;
     const p = client.downloadFile(ref).then((bytes) => URL.createObjectURL(new Blob([bytes.slice()], { type: mime })));
     this.#images.set(m.key, p);
@@ -570,24 +563,25 @@ export class App {
       announce: (text) => {
         this.#announce(text);
       },
-      missedCall: (peer, key, at) => {
-        this.#missedCall(peer, key, at);
+      missedCall: (peer, call, at) => {
+        void this.#missedCall(peer, call, at);
       },
-      voicemailSent: async (peer, file, sent) => {
+      voicemailSent: async (peer, v, sent) => {
         const key = crypto.randomUUID();
-        await this.#setConvs(applySending(ensureConversation(this.#convs, peer, this.#now()), peer, key, { type: 'file', file }, this.#now()), [peer]);
+        const body = { type: 'voicemail' as const, file: { name: 'voicemail', size: v.size, mime: v.mime }, durationMs: v.durationMs, call: v.call };
+        await this.#setConvs(applySending(ensureConversation(this.#convs, peer, this.#now()), peer, key, body, this.#now()), [peer]);
         await this.#setConvs(applySent(this.#convs, peer, key, sent), [peer]);
       },
     });
     this.#calls.start();
   }
 
-  #missedCall(peer: string, key: string, at: number): void {
-    const list = this.#callEntries.get(peer) ?? [];
-    if (list.some((e) => e.key === key)) return;
-    const entry = { key, text: missedCallText(peer), at };
-    this.#callEntries.set(peer, [...list, entry]);
-    if (this.#chat?.username === peer) this.#chat.addCallEntry(entry);
+  /** The caller gave up while it rang here: a missed call in the history, under the peer's trust
+   *  state as this device knows it (the SDK rings only contacts that are not `changed`). */
+  async #missedCall(peer: string, call: string, at: number): Promise<void> {
+    const open = this.#pane === 'chat' && this.#current === peer;
+    const senderState = this.#contacts.get(peer)?.state ?? 'unverified';
+    await this.#setConvs(applyMissedCall(this.#convs, { from: peer, call, at, senderState }, open, this.#now()), [peer]);
     this.#announce(missedCallText(peer));
   }
 

@@ -8,6 +8,7 @@
 // recipient, whose receipt reaches us before our PUT's response), so a receipt for an id not known
 // yet is kept as pending and applied when the send resolves with that id.
 import type { FileRef, ReceivedMessage, SentMessage, TrustState } from '@sotto/client';
+import { missedCallText, voicemailText } from './calls/texts.ts';
 import { MAX_HISTORY_MESSAGES, PREVIEW_CHARS } from './limits.ts';
 
 export type OutStatus = 'sending' | 'sent' | 'delivered' | 'failed';
@@ -21,7 +22,20 @@ export interface FileInfo {
   readonly ref?: FileRef;
 }
 
-export type Body = { readonly type: 'text'; readonly text: string } | { readonly type: 'file'; readonly file: FileInfo };
+/** What a message holds. Calls leave two kinds in the history (docs/protocol/11 §11.6), both kept
+ *  across reloads like any message: a `voicemail` (an audio attachment, how long it is, and the id of
+ *  the unanswered call it follows, base64url) and a `missed-call` (always received: the call's id). */
+export type Body =
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'file'; readonly file: FileInfo }
+  | { readonly type: 'voicemail'; readonly file: FileInfo; readonly durationMs: number; readonly call: string }
+  | { readonly type: 'missed-call'; readonly call: string };
+
+/** The history key of a missed call: one entry per call, whether the SDK reported it (an offer that was
+ *  never rung) or the call panel did (the caller gave up while it rang). */
+export function missedCallKey(call: string): string {
+  return `call:${call}`;
+}
 
 export interface ChatMessage {
   /** Unique within the conversation, stable across reloads: `in:<id>` or `out:<local id>`. */
@@ -57,6 +71,10 @@ export const NO_CONVERSATIONS: Conversations = new Map();
 
 /** Most receipts kept pending per conversation: a receipt overtakes at most the sends in flight. */
 const MAX_PENDING_RECEIPTS = 200;
+
+function fileInfo(ref: FileRef): FileInfo {
+  return { name: ref.name, size: ref.size, mime: ref.mime, ref };
+}
 
 function empty(username: string, now: number): Conversation {
   return { username, messages: [], unread: 0, pendingReceipts: [], lastActivity: now };
@@ -98,11 +116,26 @@ export function applyReceived(convs: Conversations, m: ReceivedMessage, open: bo
     const pending = [...c.pendingReceipts, ...m.ids.filter((id) => !matched.has(id) && !c.pendingReceipts.includes(id))];
     return put(convs, { ...c, messages, pendingReceipts: pending.slice(-MAX_PENDING_RECEIPTS) });
   }
+  if (m.kind === 'missed-call') return applyMissedCall(convs, { from: m.from, call: m.call, at: m.sentAt, senderState: m.senderState, id: m.id }, open, now);
   const key = `in:${m.id}`;
   if (c.messages.some((msg) => msg.key === key)) return convs; // handed over twice (a crash between hand-over and ack)
-  if (m.kind === 'missed-call') return convs; // shown by the call view, not stored in the history
-  const body: Body = m.kind === 'text' ? { type: 'text', text: m.text } : { type: 'file', file: { name: m.file.name, size: m.file.size, mime: m.file.mime, ref: m.file } };
+  const body: Body =
+    m.kind === 'text'
+      ? { type: 'text', text: m.text }
+      : m.kind === 'voicemail'
+        ? { type: 'voicemail', file: fileInfo(m.file), durationMs: m.durationMs, call: m.call }
+        : { type: 'file', file: fileInfo(m.file) };
   const msg: ChatMessage = { key, id: m.id, direction: 'in', sentAt: m.sentAt, body, senderState: m.senderState };
+  return put(convs, { ...c, messages: capped([...c.messages, msg]), unread: open ? 0 : c.unread + 1, lastActivity: now });
+}
+
+/** A call from `from` that nobody took (docs/protocol/11 §11.6): one entry per call id, at `at` (the
+ *  offer's time, or when the caller gave up). `id`: the offer's message id, when the SDK reported it. */
+export function applyMissedCall(convs: Conversations, m: { readonly from: string; readonly call: string; readonly at: number; readonly senderState: TrustState; readonly id?: string }, open: boolean, now: number): Conversations {
+  const c = convs.get(m.from) ?? empty(m.from, now);
+  const key = missedCallKey(m.call);
+  if (c.messages.some((msg) => msg.key === key)) return convs;
+  const msg: ChatMessage = { key, ...(m.id === undefined ? {} : { id: m.id }), direction: 'in', sentAt: m.at, body: { type: 'missed-call', call: m.call }, senderState: m.senderState };
   return put(convs, { ...c, messages: capped([...c.messages, msg]), unread: open ? 0 : c.unread + 1, lastActivity: now });
 }
 
@@ -153,8 +186,22 @@ export function preview(c: Conversation): string {
   const last = c.messages[c.messages.length - 1];
   if (last === undefined) return 'No messages yet';
   const who = last.direction === 'out' ? 'You: ' : '';
-  const what = last.body.type === 'text' ? last.body.text.replace(/\s+/g, ' ').trim() : `File: ${last.body.file.name}`;
+  const what = bodySummary(last.body, c.username);
   // Cut between graphemes, so an emoji or an accented letter is never split.
   const graphemes = Array.from(new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(what), (s) => s.segment);
   return who + (graphemes.length > PREVIEW_CHARS ? `${graphemes.slice(0, PREVIEW_CHARS - 1).join('')}…` : what);
+}
+
+/** One line about a message body (the list preview; no direction). */
+function bodySummary(b: Body, peer: string): string {
+  switch (b.type) {
+    case 'text':
+      return b.text.replace(/\s+/g, ' ').trim();
+    case 'file':
+      return `File: ${b.file.name}`;
+    case 'voicemail':
+      return voicemailText(b.durationMs);
+    case 'missed-call':
+      return missedCallText(peer);
+  }
 }

@@ -3,8 +3,8 @@
 // attacker; the decoder is still strict, so a record that does not fit the model is refused as a whole
 // (ERR_WEB_HISTORY) rather than shown half-right. A send still `sending` when the page closed comes
 // back as `failed` with INTERRUPTED_SEND: nothing follows it any more.
-import type { FileRef, TrustState } from '@sotto/client';
-import { INTERRUPTED_SEND, type Body, type ChatMessage, type Conversation, type OutStatus } from './conversations.ts';
+import { MAX_VOICEMAIL_DURATION_MS, type FileRef, type TrustState } from '@sotto/client';
+import { INTERRUPTED_SEND, type Body, type ChatMessage, type Conversation, type FileInfo, type OutStatus } from './conversations.ts';
 import { WebError } from './errors.ts';
 
 const VERSION = 1;
@@ -51,12 +51,31 @@ function fileRef(v: unknown): FileRef {
   return { attachment: str(o, 'attachment'), key: str(o, 'key'), digest: str(o, 'digest'), size: int(o, 'size'), name: str(o, 'name'), mime: str(o, 'mime') };
 }
 
-function body(v: unknown): Body {
+function fileInfo(v: unknown): FileInfo {
+  const f = obj(v, 'file');
+  return { name: str(f, 'name'), size: int(f, 'size'), mime: str(f, 'mime'), ...(f['ref'] === undefined ? {} : { ref: fileRef(f['ref']) }) };
+}
+
+/** A body of `direction`. Calls (docs/protocol/11 §11.6): a voicemail's duration is bounded like the
+ *  SDK bounds a received one (MAX_VOICEMAIL_DURATION_MS), and a missed call is only ever received. */
+function body(v: unknown, direction: 'in' | 'out'): Body {
   const o = obj(v, 'body');
-  if (o['type'] === 'text') return { type: 'text', text: str(o, 'text') };
-  if (o['type'] !== 'file') bad('unexpected body type');
-  const f = obj(o['file'], 'file');
-  return { type: 'file', file: { name: str(f, 'name'), size: int(f, 'size'), mime: str(f, 'mime'), ...(f['ref'] === undefined ? {} : { ref: fileRef(f['ref']) }) } };
+  switch (o['type']) {
+    case 'text':
+      return { type: 'text', text: str(o, 'text') };
+    case 'file':
+      return { type: 'file', file: fileInfo(o['file']) };
+    case 'voicemail': {
+      const durationMs = int(o, 'durationMs');
+      if (durationMs > MAX_VOICEMAIL_DURATION_MS) bad('voicemail longer than MAX_VOICEMAIL_DURATION_MS');
+      return { type: 'voicemail', file: fileInfo(o['file']), durationMs, call: str(o, 'call') };
+    }
+    case 'missed-call':
+      if (direction !== 'in') bad('a missed call is always received');
+      return { type: 'missed-call', call: str(o, 'call') };
+    default:
+      bad('unexpected body type');
+  }
 }
 
 const STATUSES: readonly OutStatus[] = ['sending', 'sent', 'delivered', 'failed'];
@@ -66,7 +85,7 @@ function message(v: unknown): ChatMessage {
   const o = obj(v, 'message');
   const direction = oneOf(o, 'direction', ['in', 'out'] as const);
   const id = optStr(o, 'id');
-  const base = { key: str(o, 'key'), direction, sentAt: int(o, 'sentAt'), body: body(o['body']), ...(id === undefined ? {} : { id }) };
+  const base = { key: str(o, 'key'), direction, sentAt: int(o, 'sentAt'), body: body(o['body'], direction), ...(id === undefined ? {} : { id }) };
   if (direction === 'in') return { ...base, senderState: oneOf(o, 'senderState', STATES) };
   const status = oneOf(o, 'status', STATUSES);
   if (status === 'sending') return { ...base, status: 'failed', problem: INTERRUPTED_SEND };

@@ -26,3 +26,7 @@ export const PREVIEW_CHARS = 80;
 /** Pause between two checks whether the server is back while a connection problem is shown, in ms:
  *  the notice goes within seconds of the server answering, at one small request per interval. */
 export const HEALTH_PROBE_MS = 5_000;
+
+/** Longest voicemail the recorder takes, in ms (docs/protocol/11 §11.6 leaves it to the client): a
+ *  minute is what a voicemail is for, and keeps the attachment around 250 KB of Opus. */
+export const MAX_VOICEMAIL_RECORDING_MS = 60_000;

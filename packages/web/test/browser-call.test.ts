@@ -5,7 +5,8 @@
 // hears the OTHER tone through the SFrame worker (decrypted grows, nothing fails, no
 // ssrc-audio-level in the SDPs); "The words match" marks Bob verified by SAS. Then Bob calls and says
 // "They don't match": the call ends on both sides with the loud warning and nothing is verified. Then
-// Bob declines a call and Alice leaves a voicemail that Bob plays. The wrong-key case and the worker's
+// Bob declines a call and Alice leaves a voicemail that Bob plays; after both reload the page, the missed
+// call and the voicemail are still in the history. The wrong-key case and the worker's
 // zero-plaintext rule are checked at the media level (browser-call-media.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -77,6 +78,26 @@ function panel(u: WebUser) {
     code: () => region.locator('.sas__base32').textContent(),
     button: (name: string) => region.getByRole('button', { name, exact: true }),
   };
+}
+
+/** Finds the voicemail from `from` (0:01–0:03) in `u`'s open conversation, presses Play, and waits
+ *  until the decrypted recording loads as media from its blob: URL (CSP media-src 'self' blob:). */
+async function playVoicemail(u: WebUser, from: string): Promise<void> {
+  const item = u.log(from).locator('li.msg--in').filter({ hasText: /Voicemail \(0:0[1-3]\)/ });
+  await item.waitFor({ timeout: 20_000 });
+  await item.getByRole('button', { name: new RegExp(`^Play the voicemail from ${from} \\(0:0[1-3]\\)$`) }).click();
+  const player = item.locator('audio.voicemail__audio');
+  await player.waitFor();
+  assert.match((await player.getAttribute('src')) ?? '', /^blob:/);
+  await player.evaluate(async (el: HTMLAudioElement) => {
+    if (el.readyState >= HTMLMediaElement.HAVE_METADATA) return;
+    await new Promise((ok, fail) => {
+      el.addEventListener('loadedmetadata', ok, { once: true });
+      el.addEventListener('error', () => {
+        fail(new Error(`the voicemail does not load: ${String(el.error?.message)}`));
+      }, { once: true });
+    });
+  });
 }
 
 async function call(from: WebUser, to: WebUser): Promise<void> {
@@ -204,25 +225,23 @@ test('browser calls: SAS on both screens, each hears the other, match verifies, 
     await panel(alice).button('Stop and send').click();
     await panel(alice).region.getByText(/^Voicemail sent to bob \(0:0[1-3]\)\.$/).waitFor({ timeout: SLOW_MS });
     await panel(bob).button('Close').click();
-    const item = bob.log('alice').locator('li.msg').filter({ hasText: /Voicemail from alice \(0:0[1-3]\)/ });
-    await item.waitFor({ timeout: 20_000 });
-    await item.getByRole('button', { name: /^Play Voicemail from alice/ }).click();
-    const player = item.locator('audio.file__audio');
-    await player.waitFor();
-    const src = await player.getAttribute('src');
-    assert.match(src ?? '', /^blob:/);
-    // The decrypted recording loads as media from its blob: URL (CSP media-src 'self' blob:).
-    await player.evaluate(async (el: HTMLAudioElement) => {
-      if (el.readyState >= HTMLMediaElement.HAVE_METADATA) return;
-      await new Promise((ok, fail) => {
-        el.addEventListener('loadedmetadata', ok, { once: true });
-        el.addEventListener('error', () => {
-          fail(new Error(`the voicemail does not load: ${String(el.error?.message)}`));
-        }, { once: true });
-      });
-    });
+    await playVoicemail(bob, 'alice');
     await alice.message('bob', 'Can I call you?').waitFor();
-    await alice.log('bob').locator('li.msg--out').filter({ hasText: /Voicemail \(0:0[1-3]\)/ }).waitFor();
+    await alice.log('bob').locator('li.msg--out').filter({ hasText: /^You: Voicemail \(0:0[1-3]\)/ }).waitFor();
+  });
+
+  await t.test('after a reload, the missed call and the voicemail are still there (the encrypted history)', async () => {
+    await Promise.all([alice.page.reload(), bob.page.reload()]);
+    await Promise.all([alice.unlock(), bob.unlock()]);
+    await Promise.all([alice.openConversation('bob'), bob.openConversation('alice')]);
+    const missed = bob.log('alice').locator('li.msg--call', { hasText: 'Missed call from alice' });
+    await missed.waitFor();
+    assert.equal(await missed.count(), 1, 'one entry for the one missed call');
+    assert.match((await missed.locator('time').getAttribute('datetime')) ?? '', /^\d{4}-\d\d-\d\dT/, 'with its time');
+    await playVoicemail(bob, 'alice');
+    await shot(bob.page, 'call-history-after-reload');
+    await alice.log('bob').locator('li.msg--out').filter({ hasText: /^You: Voicemail \(0:0[1-3]\)/ }).waitFor();
+    assert.equal(await alice.log('bob').locator('li.msg--call').count(), 0, 'the caller has no missed call');
   });
 
   // The server has no TURN (`--turn-url` not given): GET /v1/calls/turn answers 404, which Chromium

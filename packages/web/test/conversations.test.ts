@@ -7,6 +7,7 @@ import type { ReceivedMessage, SentMessage } from '@sotto/client';
 import { corpusAt } from '@sotto/test-support';
 import {
   NO_CONVERSATIONS,
+  applyMissedCall,
   applyReceived,
   applySendFailed,
   applySending,
@@ -14,6 +15,7 @@ import {
   ensureConversation,
   listOrder,
   markRead,
+  missedCallKey,
   preview,
   type Conversations,
 } from '../src/conversations.ts';
@@ -76,6 +78,35 @@ test('a failed send keeps its reason', () => {
   assert.deepEqual(statuses(c, 'bob'), ['failed']);
   assert.equal(c.get('bob')?.messages[0]?.problem, 'Not sent: the key changed.');
   assert.equal(applySent(c, 'carol', 'k1', sent('X')), c, 'an unknown conversation is left alone');
+});
+
+test('calls in the history: a voicemail and a missed call are messages, one missed call per call id', () => {
+  const file = { attachment: 'att', key: 'k', digest: 'd', size: 900, name: 'voicemail.webm', mime: 'audio/webm' };
+  const vm: ReceivedMessage = { kind: 'voicemail', id: 'V1', from: 'bob', sentAt: 7, receivedAt: 8, call: 'CALL1', file, durationMs: 12_400, senderState: 'verified' };
+  const missed: ReceivedMessage = { kind: 'missed-call', id: 'O2', from: 'bob', sentAt: 9, receivedAt: 10, call: 'CALL2', senderState: 'unverified' };
+  let c = applyReceived(NO_CONVERSATIONS, vm, false, 11);
+  c = applyReceived(c, missed, false, 12);
+  // The same call reported again (the panel saw the caller give up, then the SDK's message): one entry.
+  c = applyMissedCall(c, { from: 'bob', call: 'CALL2', at: 13, senderState: 'unverified' }, false, 13);
+  c = applyReceived(c, vm, false, 14);
+  const bob = c.get('bob');
+  assert.ok(bob !== undefined);
+  assert.deepEqual(
+    bob.messages.map((m) => [m.key, m.direction, m.body]),
+    [
+      ['in:V1', 'in', { type: 'voicemail', file: { name: 'voicemail.webm', size: 900, mime: 'audio/webm', ref: file }, durationMs: 12_400, call: 'CALL1' }],
+      [missedCallKey('CALL2'), 'in', { type: 'missed-call', call: 'CALL2' }],
+    ],
+  );
+  assert.equal(bob.messages[1]?.sentAt, 9, 'the missed call is shown at the offer’s time');
+  assert.equal(bob.unread, 2);
+  assert.equal(preview(bob), 'Missed call from bob');
+  c = applyMissedCall(c, { from: 'bob', call: 'CALL3', at: 20, senderState: 'verified' }, true, 20);
+  assert.equal(c.get('bob')?.unread, 0, 'a missed call in the open conversation is seen (like a message)');
+  c = applySending(c, 'bob', 'k', { type: 'voicemail', file: { name: 'voicemail', size: 5, mime: 'audio/webm' }, durationMs: 3_000, call: 'CALL4' }, 21);
+  const after = c.get('bob');
+  assert.ok(after !== undefined);
+  assert.equal(preview(after), 'You: Voicemail (0:03)');
 });
 
 test('the history is capped per conversation, oldest first out', () => {

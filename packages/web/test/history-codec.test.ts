@@ -1,9 +1,10 @@
-// The history record codec (src/history-codec.ts): decode(encode(c)) = c (a `sending` message comes
-// back as an interrupted send), and any other bytes decode or fail with ERR_WEB_HISTORY, never
-// anything else.
+// The history record codec (src/history-codec.ts): decode(encode(c)) = c for every body — text, file,
+// voicemail, missed call (a `sending` message comes back as an interrupted send) — and any other bytes
+// decode or fail with ERR_WEB_HISTORY, never anything else.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { MAX_VOICEMAIL_DURATION_MS } from '@sotto/client';
 import { corpusAt } from '@sotto/test-support';
 import { INTERRUPTED_SEND, type ChatMessage, type Conversation } from '../src/conversations.ts';
 import { decodeConversation, encodeConversation } from '../src/history-codec.ts';
@@ -15,12 +16,16 @@ const nat = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const str = fc.string({ unit: 'grapheme', maxLength: 30 });
 const fileRef = fc.record({ attachment: str, key: str, digest: str, size: nat, name: str, mime: str }, { noNullPrototype: true });
 const fileInfo = fc.record({ name: str, size: nat, mime: str, ref: fileRef }, { requiredKeys: ['name', 'size', 'mime'], noNullPrototype: true });
+const duration = fc.integer({ min: 0, max: MAX_VOICEMAIL_DURATION_MS });
 const body = fc.oneof(
   fc.record({ type: fc.constant('text' as const), text: str }, { noNullPrototype: true }),
   fc.record({ type: fc.constant('file' as const), file: fileInfo }, { noNullPrototype: true }),
+  fc.record({ type: fc.constant('voicemail' as const), file: fileInfo, durationMs: duration, call: str }, { noNullPrototype: true }),
 );
+/** Received only: a missed call is never sent (docs/protocol/11 §11.6). */
+const incomingBody = fc.oneof(body, fc.record({ type: fc.constant('missed-call' as const), call: str }, { noNullPrototype: true }));
 const incoming: fc.Arbitrary<ChatMessage> = fc.record(
-  { key: str, id: str, direction: fc.constant('in' as const), sentAt: nat, body, senderState: fc.constantFrom('unverified' as const, 'verified' as const, 'changed' as const) },
+  { key: str, id: str, direction: fc.constant('in' as const), sentAt: nat, body: incomingBody, senderState: fc.constantFrom('unverified' as const, 'verified' as const, 'changed' as const) },
   { requiredKeys: ['key', 'direction', 'sentAt', 'body', 'senderState'], noNullPrototype: true },
 );
 const outgoing: fc.Arbitrary<ChatMessage> = fc.record(
@@ -73,4 +78,28 @@ test('a record of another version or shape is refused', () => {
   for (const bad of [{ ...good, v: 2 }, { ...good, unread: -1 }, { ...good, messages: [{ key: 'k' }] }, { ...good, pendingReceipts: [1] }, [good], null]) {
     assert.throws(() => decodeConversation(enc(bad)), (e: unknown) => isWebError(e, 'ERR_WEB_HISTORY'), JSON.stringify(bad));
   }
+});
+
+test('voicemails and missed calls: exactly their fields, bounded, a missed call only received', () => {
+  const enc = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
+  const file = { name: 'voicemail.webm', size: 1200, mime: 'audio/webm' };
+  const record = (m: object) => ({ v: 1, username: 'bob', messages: [m], unread: 0, pendingReceipts: [], lastActivity: 1 });
+  const vm = { key: 'in:A', id: 'A', direction: 'in', sentAt: 5, senderState: 'verified', body: { type: 'voicemail', file, durationMs: 12_000, call: 'CALL' } };
+  const missed = { key: 'call:CALL', direction: 'in', sentAt: 6, senderState: 'unverified', body: { type: 'missed-call', call: 'CALL' } };
+  assert.deepEqual(decodeConversation(enc(record(vm))).messages[0]?.body, vm.body);
+  assert.deepEqual(decodeConversation(enc(record(missed))).messages[0]?.body, missed.body);
+  const refused = [
+    { ...vm, body: { ...vm.body, durationMs: MAX_VOICEMAIL_DURATION_MS + 1 } },
+    { ...vm, body: { ...vm.body, durationMs: -1 } },
+    { ...vm, body: { ...vm.body, durationMs: 1.5 } },
+    { ...vm, body: { type: 'voicemail', file, call: 'CALL' } },
+    { ...vm, body: { type: 'voicemail', file, durationMs: 1 } },
+    { ...vm, body: { type: 'voicemail', durationMs: 1, call: 'CALL' } },
+    { ...vm, body: { ...vm.body, file: { ...file, size: '1200' } } },
+    { ...missed, body: { type: 'missed-call' } },
+    { ...missed, body: { type: 'missed-call', call: 7 } },
+    { key: 'out:x', direction: 'out', sentAt: 6, status: 'sent', body: { type: 'missed-call', call: 'CALL' } },
+    { ...missed, body: { type: 'call', call: 'CALL' } },
+  ];
+  for (const m of refused) assert.throws(() => decodeConversation(enc(record(m))), (e: unknown) => isWebError(e, 'ERR_WEB_HISTORY'), JSON.stringify(m));
 });

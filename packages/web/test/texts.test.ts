@@ -1,19 +1,37 @@
-// What the user reads (src/describe-error.ts, src/trust.ts): every error code of the SDK and of the web
-// client has its own plain sentence (no code, no "ERR_", never the generic fallback), and the trust
-// texts say the right thing for each state.
+// What the user reads (src/describe-error.ts, src/trust.ts, src/calls/texts.ts): every error code of
+// the SDK and of the web client has its own plain sentence (no code, no "ERR_", never the generic
+// fallback), the trust texts say the right thing for each state, and the call texts have a sentence of
+// their own for every call state, end reason and microphone problem.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ClientError } from '@sotto/client';
+import { ClientError, type CallEndReason, type CallState } from '@sotto/client';
 import { describeError, type Action } from '../src/describe-error.ts';
 import { WebError, type WebErrorCode } from '../src/errors.ts';
 import { badgeDescription, badgeText, keyChangeExplanation, safetyNumberGroups } from '../src/trust.ts';
+import {
+  callEndText,
+  callStateText,
+  formatDuration,
+  microphoneProblem,
+  missedCallText,
+  playVoicemailLabel,
+  sasInstructions,
+  sasMatchedText,
+  sasMismatchParagraphs,
+  sasMismatchTitle,
+  voicemailText,
+} from '../src/calls/texts.ts';
 
-function codesOf(file: string, union: string): string[] {
+function membersOf(file: string, union: string, pattern: RegExp): string[] {
   const source = readFileSync(fileURLToPath(new URL(file, import.meta.url)), 'utf8');
   const body = new RegExp(`export type ${union} =([\\s\\S]*?);`).exec(source)?.[1] ?? '';
-  return [...body.matchAll(/'(ERR_[A-Z0-9_]+)'/g)].map((m) => m[1] ?? '');
+  return [...body.matchAll(pattern)].map((m) => m[1] ?? '');
+}
+
+function codesOf(file: string, union: string): string[] {
+  return membersOf(file, union, /'(ERR_[A-Z0-9_]+)'/g);
 }
 
 const FALLBACK = describeError(new ClientError('ERR_ARGUMENT', 'x'), { action: 'receive' });
@@ -70,4 +88,70 @@ test('the safety number is shown in 12 groups of 5, like the CLI', () => {
   const digits = '0123456789'.repeat(6);
   assert.deepEqual(safetyNumberGroups(digits), ['01234', '56789', '01234', '56789', '01234', '56789', '01234', '56789', '01234', '56789', '01234', '56789']);
   assert.throws(() => safetyNumberGroups('123'), RangeError);
+});
+
+// The SDK's own unions, read from its source, so a new state or reason without a text fails here.
+const CALL_STATES = membersOf('../../client/src/calls/types.ts', 'CallState', /'([a-z-]+)'/g) as CallState[];
+const END_REASONS = membersOf('../../client/src/content/content.ts', 'CallEndReason', /'([a-z-]+)'/g) as CallEndReason[];
+
+test('every call state has its own line, for the caller and the callee', () => {
+  assert.deepEqual(CALL_STATES, ['dialing', 'ringing', 'connecting', 'active', 'ended']);
+  const seen = new Set<string>();
+  for (const state of CALL_STATES) {
+    for (const role of ['caller', 'callee'] as const) {
+      const text = callStateText(state, 'bob', role);
+      assert.doesNotMatch(text, /ERR_|undefined/, `${state}/${role}: ${text}`);
+      assert.ok(text.length > 5, `${state}/${role}`);
+      seen.add(text);
+    }
+  }
+  assert.equal(seen.size, CALL_STATES.length + 1, 'one line per state, and ringing differs for the two roles');
+  assert.equal(callStateText('ringing', 'bob', 'caller'), 'Ringing bob…');
+  assert.equal(callStateText('ringing', 'bob', 'callee'), 'bob is calling you');
+});
+
+test('every way a call ends is explained from each side, naming the peer where it matters', () => {
+  assert.deepEqual(END_REASONS, ['hangup', 'decline', 'busy', 'timeout', 'sas-mismatch', 'failed']);
+  const seen = new Set<string>();
+  for (const reason of END_REASONS) {
+    for (const by of ['local', 'remote'] as const) {
+      const text = callEndText(reason, by, 'bob');
+      assert.doesNotMatch(text, /ERR_|undefined/, `${reason}/${by}: ${text}`);
+      if (!(by === 'local' && (reason === 'hangup' || reason === 'decline'))) assert.match(text, /bob/, `${reason}/${by} names the peer: ${text}`);
+      seen.add(text);
+    }
+  }
+  // hangup, decline and timeout read differently from each side; busy, sas-mismatch and failed do not.
+  assert.equal(seen.size, 9);
+  assert.equal(callEndText('timeout', 'remote', 'bob'), 'You missed a call from bob.');
+  assert.equal(callEndText('sas-mismatch', 'local', 'bob'), sasMismatchTitle('bob'));
+});
+
+test('the SAS texts: instructions, the match, and a loud mismatch warning that changes nothing', () => {
+  assert.match(sasInstructions('bob'), /Read these two words to bob/);
+  assert.equal(sasMatchedText('bob'), 'The words matched: bob is now verified by words compared in a call.');
+  assert.match(sasMismatchTitle('bob'), /^Warning: the words did not match — someone may be listening in/);
+  for (const by of ['local', 'remote'] as const) {
+    const p = sasMismatchParagraphs('bob', by).join(' ');
+    assert.match(p, /The call was ended\./);
+    assert.match(p, /man in the middle/);
+    assert.match(p, /Nothing about bob was changed/);
+  }
+  assert.notEqual(sasMismatchParagraphs('bob', 'local')[0], sasMismatchParagraphs('bob', 'remote')[0]);
+});
+
+test('missed calls and voicemails read the same after a reload: m:ss durations', () => {
+  assert.equal(missedCallText('bob'), 'Missed call from bob');
+  assert.equal(voicemailText(12_000), 'Voicemail (0:12)');
+  assert.equal(voicemailText(0), 'Voicemail (0:00)');
+  assert.equal(playVoicemailLabel('bob', 61_500), 'Play the voicemail from bob (1:02)');
+  assert.deepEqual([0, 499, 500, 59_499, 60_000, 3_600_000, -5].map(formatDuration), ['0:00', '0:00', '0:01', '0:59', '1:00', '60:00', '0:00']);
+});
+
+test('every microphone problem has its own plain sentence', () => {
+  const names = ['NotAllowedError', 'SecurityError', 'NotFoundError', 'OverconstrainedError', 'NotReadableError', 'AbortError'];
+  const texts = names.map((n) => microphoneProblem(new DOMException('detail', n)));
+  for (const t of texts) assert.doesNotMatch(t, /ERR_|detail|Error/);
+  assert.equal(new Set(texts).size, 4, 'permission, missing device, device busy, and anything else');
+  assert.equal(microphoneProblem(new Error('x')), microphoneProblem(new DOMException('x', 'AbortError')));
 });

@@ -4,13 +4,10 @@
 // `busy` (§11.6). src/app.ts creates one controller per unlocked session and disposes of it on lock.
 import type { Call, CallEndReason, IncomingCall, SentMessage, SottoClient } from '@sotto/client';
 import { describeError } from '../describe-error.ts';
+import { MAX_VOICEMAIL_RECORDING_MS } from '../limits.ts';
 import type { CallPanel, CallScreen } from '../views/call.ts';
 import { BrowserCallMedia, CALL_AUDIO_CONSTRAINTS, turnIceServers, type BrowserCallMediaOptions } from './media.ts';
 import { formatDuration, microphoneProblem, sasMatchedText } from './texts.ts';
-
-/** Longest voicemail the recorder takes (docs/protocol/11 §11.6 leaves it to the client): a minute is
- *  what a voicemail is for, and keeps the attachment around 250 KB of Opus. */
-export const MAX_VOICEMAIL_RECORDING_MS = 60_000;
 
 /** What the recorder asks MediaRecorder for, and the MIME type the voicemail is sent as. */
 export const VOICEMAIL_RECORDER_MIME = 'audio/webm;codecs=opus';
@@ -22,6 +19,12 @@ export const VOICEMAIL_MIME = 'audio/webm';
 export interface CallTestHooks {
   readonly media?: Pick<BrowserCallMediaOptions, 'iceTransportPolicy' | 'testWrongReceiveKey'>;
   created?(media: BrowserCallMedia, info: { readonly peer: string; readonly role: 'caller' | 'callee' }): void;
+}
+
+/** 16 random bytes in base64url: a call id (docs/protocol/11 §11.1). */
+function freshCallId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 function testHooks(): CallTestHooks | undefined {
@@ -36,10 +39,11 @@ export interface CallEnvironment {
   busyChanged(busy: boolean): void;
   /** A short line for screen readers. */
   announce(text: string): void;
-  /** A missed call to show in the conversation with `peer` (kept for this session). */
-  missedCall(peer: string, key: string, at: number): void;
-  /** A voicemail this user sent, for the conversation's history. */
-  voicemailSent(peer: string, file: { readonly name: string; readonly size: number; readonly mime: string }, sent: SentMessage): Promise<void>;
+  /** A call from `peer` that nobody took (the caller gave up while it rang), for the history;
+   *  `call` is the call's id (base64url). */
+  missedCall(peer: string, call: string, at: number): void;
+  /** A voicemail this user sent, for the conversation's history (`call`: the call it follows). */
+  voicemailSent(peer: string, voicemail: { readonly size: number; readonly mime: string; readonly durationMs: number; readonly call: string }, sent: SentMessage): Promise<void>;
 }
 
 interface Live {
@@ -207,7 +211,7 @@ export class CallController {
     void ic.cancelled.then((reason: CallEndReason) => {
       if (this.#live !== live || live.call !== undefined) return;
       this.#finish();
-      this.#env.missedCall(ic.from, `call:${ic.id}`, Date.now());
+      this.#env.missedCall(ic.from, ic.id, Date.now());
       this.#show({ kind: 'ended', peer: ic.from, reason: reason === 'hangup' ? 'timeout' : reason, by: 'remote', canLeaveVoicemail: false });
     });
   }
@@ -333,9 +337,11 @@ export class CallController {
     const bytes = new Uint8Array(await new Blob(r.chunks, { type: VOICEMAIL_MIME }).arrayBuffer());
     this.#show({ kind: 'notice', title: `Voicemail for ${r.peer}`, text: 'Sending the voicemail…', problem: false });
     try {
-      const sent = await this.#client.sendVoicemail(r.peer, { bytes, mime: VOICEMAIL_MIME, durationMs }, r.call);
+      // Without an unanswered call to follow, the voicemail names a fresh call id (as the SDK would).
+      const call = r.call ?? freshCallId();
+      const sent = await this.#client.sendVoicemail(r.peer, { bytes, mime: VOICEMAIL_MIME, durationMs }, call);
       if (this.#lastUnanswered?.call === r.call) this.#lastUnanswered = undefined;
-      await this.#env.voicemailSent(r.peer, { name: `Voicemail (${formatDuration(durationMs)})`, size: bytes.length, mime: VOICEMAIL_MIME }, sent);
+      await this.#env.voicemailSent(r.peer, { size: bytes.length, mime: VOICEMAIL_MIME, durationMs, call }, sent);
       this.#show({ kind: 'notice', title: `Voicemail for ${r.peer}`, text: `Voicemail sent to ${r.peer} (${formatDuration(durationMs)}).`, problem: false });
     } catch (e) {
       this.#show({ kind: 'notice', title: `Voicemail for ${r.peer}`, text: describeError(e, { action: 'send-file', contact: r.peer }), problem: true });

@@ -50,6 +50,55 @@ export interface CallMediaStats {
   readonly frames: WorkerCounters;
   /** Whether both the sender and the receiver transform are attached to the one transceiver. */
   readonly transformsAttached: boolean;
+  /** The ICE candidate pair the media flows over (getStats: the transport's selectedCandidatePairId →
+   *  candidate-pair → local-candidate / remote-candidate); undefined until one is selected. A pair
+   *  whose two ends are `relay` carries every packet through the TURN server. */
+  readonly selectedPair: SelectedCandidatePair | undefined;
+}
+
+/** One end of the selected candidate pair (W3C webrtc-stats RTCIceCandidateStats). */
+export interface CandidateInfo {
+  /** 'host' | 'srflx' | 'prflx' | 'relay'. */
+  readonly candidateType: string;
+  /** 'udp' | 'tcp'. */
+  readonly protocol: string;
+  readonly address: string | undefined;
+  readonly port: number | undefined;
+  /** For a local relay candidate: how this end reaches the TURN server ('udp' | 'tcp' | 'tls'). */
+  readonly relayProtocol: string | undefined;
+}
+
+export interface SelectedCandidatePair {
+  readonly local: CandidateInfo;
+  readonly remote: CandidateInfo;
+  readonly state: string;
+}
+
+type StatsEntry = Record<string, unknown>;
+
+function candidateInfo(s: StatsEntry | undefined): CandidateInfo | undefined {
+  if (s === undefined) return undefined;
+  const str = (k: string): string | undefined => (typeof s[k] === 'string' ? s[k] : undefined);
+  return { candidateType: str('candidateType') ?? '', protocol: str('protocol') ?? '', address: str('address') ?? str('ip'), port: typeof s['port'] === 'number' ? s['port'] : undefined, relayProtocol: str('relayProtocol') };
+}
+
+/** The selected pair from a stats report: through the transport's selectedCandidatePairId (the
+ *  standard way), or the candidate pair marked `selected` (older Chromium). */
+export function selectedCandidatePair(report: RTCStatsReport): SelectedCandidatePair | undefined {
+  const byId = new Map<string, StatsEntry>();
+  report.forEach((s: StatsEntry) => {
+    if (typeof s['id'] === 'string') byId.set(s['id'], s);
+  });
+  let pair: StatsEntry | undefined;
+  for (const s of byId.values()) {
+    if (s['type'] === 'transport' && typeof s['selectedCandidatePairId'] === 'string') pair = byId.get(s['selectedCandidatePairId']);
+  }
+  pair ??= [...byId.values()].find((s) => s['type'] === 'candidate-pair' && s['selected'] === true);
+  if (pair === undefined) return undefined;
+  const local = candidateInfo(typeof pair['localCandidateId'] === 'string' ? byId.get(pair['localCandidateId']) : undefined);
+  const remote = candidateInfo(typeof pair['remoteCandidateId'] === 'string' ? byId.get(pair['remoteCandidateId']) : undefined);
+  if (local === undefined || remote === undefined) return undefined;
+  return { local, remote, state: typeof pair['state'] === 'string' ? pair['state'] : '' };
 }
 
 /** The audio constraints of every call: the voice as captured, nothing removed. */
@@ -212,6 +261,7 @@ export class BrowserCallMedia implements CallMedia {
       audioLevel,
       frames,
       transformsAttached: t.sender.transform !== null && t.receiver.transform !== null && frames.transforms === 2,
+      selectedPair: selectedCandidatePair(report),
     };
   }
 
@@ -271,7 +321,7 @@ export class BrowserCallMedia implements CallMedia {
 
   async #frames(): Promise<WorkerCounters> {
     const r = await this.#ask({ type: 'stats', id: this.#nextId++ });
-    if (r.type !== 'stats') return { encrypted: 0, decrypted: 0, failed: 0, droppedUnkeyed: 0, droppedUnkeyedReceived: 0, passedEmpty: 0, transforms: 0 };
+    if (r.type !== 'stats') return { encrypted: 0, decrypted: 0, failed: 0, droppedUnkeyed: 0, droppedUnkeyedReceived: 0, passedEmpty: 0, transforms: 0, firstDecryptedAt: 0 };
     return r.counters;
   }
 

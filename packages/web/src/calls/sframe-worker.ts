@@ -31,7 +31,7 @@ interface WorkerScope {
 
 const scope = globalThis as unknown as WorkerScope;
 
-const counters: WorkerCounters = { encrypted: 0, decrypted: 0, failed: 0, droppedUnkeyed: 0, droppedUnkeyedReceived: 0, passedEmpty: 0, transforms: 0 };
+const counters: WorkerCounters = { encrypted: 0, decrypted: 0, failed: 0, droppedUnkeyed: 0, droppedUnkeyedReceived: 0, passedEmpty: 0, transforms: 0, firstDecryptedAt: 0 };
 let sender: SframeSender | undefined;
 let receiver: SframeReceiver | undefined;
 /** Keys being set up (SframeSender/Receiver.create are async): frames wait for it rather than race. */
@@ -94,7 +94,7 @@ async function receiveFrame(frame: EncodedFrame, out: TransformStreamDefaultCont
     counters.failed++; // ERR_SFRAME_*: dropped, never decoded (§11.5)
     return;
   }
-  counters.decrypted++;
+  if (counters.decrypted++ === 0) counters.firstDecryptedAt = performance.timeOrigin + performance.now();
   out.enqueue(frame);
 }
 

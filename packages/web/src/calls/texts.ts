@@ -65,9 +65,14 @@ export function missedCallText(peer: string): string {
   return `Missed call from ${peer}`;
 }
 
-/** The list item of a received voicemail (`durationMs` as m:ss). */
-export function voicemailText(peer: string, durationMs: number): string {
-  return `Voicemail from ${peer} (${formatDuration(durationMs)})`;
+/** A voicemail in the conversation, either way (`durationMs` as m:ss): "Voicemail (0:12)". */
+export function voicemailText(durationMs: number): string {
+  return `Voicemail (${formatDuration(durationMs)})`;
+}
+
+/** The accessible name of a received voicemail's Play button. */
+export function playVoicemailLabel(peer: string, durationMs: number): string {
+  return `Play the voicemail from ${peer} (${formatDuration(durationMs)})`;
 }
 
 export function formatDuration(ms: number): string {

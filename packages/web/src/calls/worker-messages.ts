@@ -32,6 +32,10 @@ export interface WorkerCounters {
   passedEmpty: number;
   /** rtctransform events received (2 when both the sender and the receiver transform are attached). */
   transforms: number;
+  /** When the first received frame authenticated, in ms since the Unix epoch at sub-ms resolution
+   *  (`performance.timeOrigin + performance.now()`, comparable with the page's clock); 0 before. The
+   *  call-setup benchmark (bench/calls/browser.ts) measures accept → first decrypted frame with it. */
+  firstDecryptedAt: number;
 }
 
 export type WorkerResponse =

@@ -6,7 +6,6 @@
 import type { Contact } from '@sotto/client';
 import type { Conversation } from '../conversations.ts';
 import { h, replaceChildren, uid } from '../dom.ts';
-import { formatTime } from '../format.ts';
 import { keyChangeExplanation } from '../trust.ts';
 import { trustBadge } from './badge.ts';
 import { messageItem, updateMessageItem, type MessageActions } from './message.ts';
@@ -28,8 +27,6 @@ export interface ChatView {
   /** Shows an error about this conversation (empty clears it). */
   fail(message: string): void;
   focusComposer(): void;
-  /** A call event that is not a message (a missed call): shown in the log, kept for this session. */
-  addCallEntry(entry: { readonly key: string; readonly text: string; readonly at: number }): void;
   /** Whether the Call button can be used (not while another call runs). */
   setCallEnabled(enabled: boolean): void;
 }
@@ -161,15 +158,6 @@ export function chatView(username: string, handlers: ChatHandlers, now: () => nu
     },
     fail(message) {
       error.textContent = message;
-    },
-    addCallEntry(entry) {
-      if (items.has(entry.key)) return;
-      const time = new Date(entry.at);
-      const li = h('li', { class: 'msg msg--in msg--call', 'data-key': entry.key }, h('div', { class: 'bubble' }, h('p', { class: 'call-entry' }, entry.text)), h('p', { class: 'meta' }, h('time', { datetime: time.toISOString() }, formatTime(entry.at, now()))));
-      items.set(entry.key, li);
-      log.append(li);
-      emptyNote.hidden = true;
-      li.scrollIntoView({ block: 'end' });
     },
     setCallEnabled(enabled) {
       callButton.disabled = !enabled;

@@ -47,9 +47,12 @@ export interface RunningServer {
   readonly proc: StartedProcess;
 }
 
-/** `sotto serve --port <port> --data <dataDir>` (port 0: any free one); resolves once it listens. */
-export async function startServe(dataDir: string, port = 0): Promise<RunningServer> {
-  const proc = startProcess(process.execPath, [SOTTO, 'serve', '--port', String(port), '--data', dataDir], { cwd: tmpdir(), env: cleanEnv() });
+/** `sotto serve --port <port> --data <dataDir>` (port 0: any free one); resolves once it listens.
+ *  With `turn`: `--turn-url <url>` and the secret in $SOTTO_TURN_SECRET (docs/protocol/11 §11.7). */
+export async function startServe(dataDir: string, port = 0, opts: { turn?: { readonly url: string; readonly secret: string } } = {}): Promise<RunningServer> {
+  const turnArgs = opts.turn === undefined ? [] : ['--turn-url', opts.turn.url];
+  const env = cleanEnv(opts.turn === undefined ? {} : { SOTTO_TURN_SECRET: opts.turn.secret });
+  const proc = startProcess(process.execPath, [SOTTO, 'serve', '--port', String(port), '--data', dataDir, ...turnArgs], { cwd: tmpdir(), env });
   const m = await proc.waitFor(/^sotto: listening on (http:\/\/127\.0\.0\.1:(\d+))$/m);
   return { url: m[1] ?? '', port: Number(m[2]), proc };
 }

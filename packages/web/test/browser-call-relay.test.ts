@@ -1,0 +1,224 @@
+// A web call forced through TURN (docs/protocol/11 §11.5, §11.7; issue 5: "a relay-only call"): a real
+// coturn on loopback (packages/server/test/fixtures/coturn.ts, use-auth-secret), the real `sotto serve`
+// started with that TURN server (`--turn-url`, $SOTTO_TURN_SECRET), so each page gets short-lived
+// credentials from GET /v1/calls/turn, and two real Chromium instances whose calls allow only relay
+// candidates (the `iceTransportPolicy: 'relay'` test hook of src/calls/controller.ts). Checked:
+// - media flows both ways: each side's analyser finds the OTHER side's tone, frames decrypt, none fails;
+// - the path really is relayed: each side's selected candidate pair is relay ↔ relay, and the SDPs both
+//   sides sent hold only relay candidates;
+// - coturn only relays: its log shows allocations for exactly the usernames the server minted (which
+//   name no account), and it never saw a key or an account name;
+// - still end to end: a callee whose receive key is wrong gets the relayed packets but no frame
+//   authenticates and nothing is heard — what crosses the relay is SFrame ciphertext, opened only at
+//   the endpoint holding the call key.
+// The test runner already runs this in a network namespace with only loopback.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { withChromium } from '@sotto/test-support/browser';
+import type { Page } from 'playwright-core';
+import { startCoturn } from '../../server/test/fixtures/coturn.ts';
+import type { CallMediaStats } from '../src/calls/media.ts';
+import { requireBuiltClient, scratch, shot, SLOW_MS, startServe, WebUser } from './support/harness.ts';
+import { dominantFrequency, isTone, writeToneWav } from './support/tones.ts';
+
+const ALICE_HZ = 440;
+const BOB_HZ = 660;
+
+interface HookState {
+  media: { iceTransportPolicy: 'relay'; testWrongReceiveKey?: boolean };
+  calls: { stats(): Promise<CallMediaStats> }[];
+  sdps: string[];
+}
+
+/** The app's call test hooks (src/calls/controller.ts CallTestHooks): relay-only ICE for every call of
+ *  this page, each call's media kept for its stats, and the SDPs the media produced (what was sent). */
+async function installRelayHooks(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    type Media = Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const hooks = {
+      media: { iceTransportPolicy: 'relay' },
+      calls: [] as unknown[],
+      sdps: [] as string[],
+      created(media: Media) {
+        hooks.calls.push(media);
+        for (const name of ['createOffer', 'acceptOffer']) {
+          const f = media[name]?.bind(media);
+          if (f === undefined) continue;
+          media[name] = async (...a: unknown[]) => {
+            const sdp = (await f(...a)) as string;
+            hooks.sdps.push(sdp);
+            return sdp;
+          };
+        }
+      },
+    };
+    (globalThis as unknown as { __sottoCallTestHooks: unknown }).__sottoCallTestHooks = hooks;
+  });
+}
+
+function setWrongReceiveKey(page: Page, wrong: boolean): Promise<void> {
+  return page.evaluate((wrong) => {
+    const hooks = (globalThis as unknown as { __sottoCallTestHooks: HookState }).__sottoCallTestHooks;
+    hooks.media = { iceTransportPolicy: 'relay', ...(wrong ? { testWrongReceiveKey: true } : {}) };
+  }, wrong);
+}
+
+function lastCallStats(page: Page): Promise<CallMediaStats> {
+  return page.evaluate(() => {
+    const hooks = (globalThis as unknown as { __sottoCallTestHooks: HookState }).__sottoCallTestHooks;
+    const media = hooks.calls[hooks.calls.length - 1];
+    if (media === undefined) throw new Error('expected a call');
+    return media.stats();
+  });
+}
+
+function sentSdps(page: Page): Promise<string[]> {
+  return page.evaluate(() => (globalThis as unknown as { __sottoCallTestHooks: HookState }).__sottoCallTestHooks.sdps);
+}
+
+/** Polls until `ok(stats)` (a bound on how long a stuck call may hold the test, not a timing check). */
+async function waitStats(page: Page, what: string, ok: (s: CallMediaStats) => boolean, ms = 20_000): Promise<CallMediaStats> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = await lastCallStats(page);
+    if (ok(s)) return s;
+    if (Date.now() > end) assert.fail(`${what}: not reached; last stats ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function panel(u: WebUser) {
+  const region = u.page.locator('section.call');
+  return {
+    state: (state: string) => u.page.locator(`section.call[data-state="${state}"]`),
+    button: (name: string) => region.getByRole('button', { name, exact: true }),
+  };
+}
+
+/** Starts watching for the TURN credentials the page fetches from GET /v1/calls/turn for its next
+ *  call (wrapped, so that awaiting this function does not wait for the response itself). */
+function turnUsername(page: Page): { readonly username: Promise<string> } {
+  const response = page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/calls/turn', { timeout: 20_000 });
+  const username = response.then(async (r) => {
+    assert.equal(r.status(), 200, 'the server hands out TURN credentials');
+    const body = (await r.json()) as { username?: unknown };
+    assert.equal(typeof body.username, 'string');
+    return body.username as string;
+  });
+  username.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+  return { username };
+}
+
+/** Alice calls Bob, Bob accepts; returns the TURN usernames each page was given. */
+async function relayedCall(alice: WebUser, bob: WebUser): Promise<{ alice: string; bob: string }> {
+  const aliceCreds = turnUsername(alice.page);
+  const bobCreds = turnUsername(bob.page);
+  await alice.page.getByRole('button', { name: 'Call bob', exact: true }).click();
+  await panel(bob).state('incoming').waitFor({ timeout: 20_000 });
+  await panel(bob).button('Accept').click();
+  await Promise.all([panel(alice).state('active').waitFor({ timeout: 30_000 }), panel(bob).state('active').waitFor({ timeout: 30_000 })]);
+  return { alice: await aliceCreds.username, bob: await bobCreds.username };
+}
+
+async function hangUp(alice: WebUser, bob: WebUser): Promise<void> {
+  await panel(alice).button('Hang up').click();
+  await panel(alice).state('ended').waitFor();
+  await panel(bob).state('ended').waitFor({ timeout: 10_000 });
+  await panel(alice).button('Close').click();
+  await panel(bob).button('Close').click();
+}
+
+function assertRelayed(who: string, s: CallMediaStats): void {
+  const pair = s.selectedPair;
+  assert.ok(pair !== undefined, `${who}: a selected candidate pair`);
+  assert.equal(pair.local.candidateType, 'relay', `${who}: the local end is a TURN relay: ${JSON.stringify(pair)}`);
+  assert.equal(pair.remote.candidateType, 'relay', `${who}: the remote end is a TURN relay: ${JSON.stringify(pair)}`);
+  assert.equal(pair.local.address, '127.0.0.1', `${who}: coturn's relay address`);
+}
+
+test('a relay-only web call through a real coturn: heard both ways, relay ↔ relay, SFrame end to end', async (t) => {
+  requireBuiltClient();
+  const dir = scratch(t, 'sotto-web-relay-');
+  const aliceWav = join(dir, 'alice-440.wav');
+  const bobWav = join(dir, 'bob-660.wav');
+  writeToneWav(aliceWav, ALICE_HZ);
+  writeToneWav(bobWav, BOB_HZ);
+  const coturn = await startCoturn();
+  t.after(() => coturn.stop());
+  const server = await startServe(join(dir, 'data'), 0, { turn: { url: coturn.url, secret: coturn.secret } });
+  t.after(() => server.proc.stop('SIGKILL').then(() => undefined));
+  const [browserA, browserB] = await Promise.all([withChromium(t, { fakeAudioFile: aliceWav }), withChromium(t, { fakeAudioFile: bobWav })]);
+
+  const alice = await WebUser.open(browserA, server.url, 'alice', 'correct horse battery alice');
+  const bob = await WebUser.open(browserB, server.url, 'bob', 'bob likes long passphrases');
+  await Promise.all([alice.register(), bob.register()]);
+  await Promise.all([installRelayHooks(alice.page), installRelayHooks(bob.page)]);
+  await alice.startConversation('bob');
+  await alice.send('bob', 'Calling you through the relay');
+  await bob.conversation('alice').waitFor({ timeout: SLOW_MS });
+  await bob.openConversation('alice');
+  await alice.waitStatus('bob', 'Calling you through the relay', 'Delivered');
+
+  const describeCoturn = (): string => `\n--- coturn (${coturn.command.join(' ')}) ---\n${coturn.log().slice(-6000)}`;
+
+  await t.test('relay only: each hears the other, frames decrypt, the selected pair is relay ↔ relay', async () => {
+    const users = await relayedCall(alice, bob);
+    const [sa, sb] = await Promise.all([
+      waitStats(alice.page, 'alice decrypting over the relay', (s) => s.connectionState === 'connected' && s.frames.decrypted > 50),
+      waitStats(bob.page, 'bob decrypting over the relay', (s) => s.connectionState === 'connected' && s.frames.decrypted > 50),
+    ]).catch((e: unknown) => {
+      throw new Error(`${e instanceof Error ? e.message : String(e)}${describeCoturn()}`, { cause: e });
+    });
+    const [aliceHears, bobHears] = await Promise.all([dominantFrequency(alice.page, 'audio.call__audio'), dominantFrequency(bob.page, 'audio.call__audio')]);
+    assert.ok(isTone(aliceHears, BOB_HZ), `Alice hears Bob's ${BOB_HZ} Hz, got ${JSON.stringify(aliceHears)}`);
+    assert.ok(isTone(bobHears, ALICE_HZ), `Bob hears Alice's ${ALICE_HZ} Hz, got ${JSON.stringify(bobHears)}`);
+    const [sa2, sb2] = await Promise.all([lastCallStats(alice.page), lastCallStats(bob.page)]);
+    for (const [who, before, after] of [['alice', sa, sa2], ['bob', sb, sb2]] as const) {
+      assertRelayed(who, after);
+      assert.ok(after.frames.decrypted > before.frames.decrypted, `${who}: decrypted keeps growing`);
+      assert.equal(after.frames.failed, 0, `${who}: no frame failed`);
+      assert.ok(after.frames.encrypted > 50, `${who}: sent SFrame ciphertext`);
+    }
+    // What each side offered: relay candidates only (the policy filters host and srflx candidates out).
+    const sdps = [...(await sentSdps(alice.page)), ...(await sentSdps(bob.page))];
+    assert.equal(sdps.length, 2, 'one offer and one answer');
+    for (const sdp of sdps) {
+      const candidates = sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
+      assert.ok(candidates.length > 0, 'the SDP carries candidates (no trickle)');
+      for (const c of candidates) assert.match(c, / typ relay /, `only relay candidates are sent: ${c}`);
+    }
+
+    // coturn relayed this call: an allocation for each minted username. Those name no account
+    // (docs/protocol/11 §11.7) and coturn saw no call key (SFrame keys never leave the endpoints).
+    const log = coturn.log();
+    for (const [who, username] of [['alice', users.alice], ['bob', users.bob]] as const) {
+      assert.match(username, /^\d+:[A-Za-z0-9_-]{22}$/, `${who}'s TURN username is <expiry>:<random>`);
+      const lines = log.split('\n').filter((l) => l.includes(username));
+      assert.ok(lines.some((l) => /ALLOCATE processed, success/.test(l)), `coturn allocated a relay for ${who}'s minted username ${username}${describeCoturn()}`);
+    }
+    assert.ok(!/\b(alice|bob)\b/.test(log), 'coturn never learns an account name');
+    await shot(alice.page, 'call-relay-active');
+    await hangUp(alice, bob);
+  });
+
+  await t.test('through the relay, a receiver without the call key gets packets but no frame opens', async () => {
+    await setWrongReceiveKey(bob.page, true);
+    await relayedCall(alice, bob);
+    // Alice's keys are right: she decrypts Bob over the relay, so the call is up both ways.
+    await waitStats(alice.page, 'alice decrypting', (s) => s.connectionState === 'connected' && s.frames.decrypted > 50);
+    const sb = await waitStats(bob.page, 'bob receiving relayed frames that fail', (s) => s.packetsReceived > 50 && s.frames.failed > 50);
+    assertRelayed('bob', sb);
+    assert.equal(sb.frames.decrypted, 0, 'no relayed frame authenticated without the call key');
+    const heard = await dominantFrequency(bob.page, 'audio.call__audio');
+    assert.equal(heard.hz, undefined, `silence, not noise: ${JSON.stringify(heard)}`);
+    const after = await lastCallStats(bob.page);
+    assert.equal(after.frames.decrypted, 0);
+    assert.ok(after.frames.failed > sb.frames.failed, 'failures keep being counted');
+    await hangUp(alice, bob);
+    await setWrongReceiveKey(bob.page, false);
+  });
+
+  alice.assertClean();
+  bob.assertClean();
+});
