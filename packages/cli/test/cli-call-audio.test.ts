@@ -6,13 +6,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { corpusAt } from '@sotto/test-support';
+import { corpusAt, dominantTone, tone } from '@sotto/test-support';
 import { isCliError } from '../src/errors.ts';
 import { FRAME_SAMPLES, OpusDecoder, OpusEncoder } from '../src/calls/opus.ts';
 import { AudioTimeline } from '../src/calls/timeline.ts';
 import { WavWriter, encodeWav, parseWav, resampleLinear, toMono48k, type PcmAudio } from '../src/calls/wav.ts';
 import { MAX_RECORD_GAP_SAMPLES } from '../src/limits.ts';
-import { dominantTone, tone } from './cli-call-support.ts';
 
 const corpus = corpusAt(new URL('corpus/', import.meta.url));
 const latin = (text: string): Uint8Array => new TextEncoder().encode(text);

@@ -11,10 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeProvider } from '@sotto/crypto';
 import { IdentityKeyPair, answerCallOffer, completeCallAsCallee, completeCallAsCaller, createCallOffer, sdpFingerprint } from '@sotto/protocol';
-import { systemRng } from '@sotto/test-support';
+import { dominantTone, loudestWindow, systemRng, tone } from '@sotto/test-support';
 import { AudioTimeline } from '../src/calls/timeline.ts';
 import { WeriftCallMedia, pcmSource } from '../src/calls/werift-media.ts';
-import { dominantTone, loudestWindow, tone } from './cli-call-support.ts';
 
 /** Frames each side receives before the test judges: 1.5 s of audio. */
 const FRAMES_TO_HEAR = 75;

@@ -6,36 +6,23 @@
 // with the mismatch line and status 1, and nobody's trust state changed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { RunResult } from '@sotto/test-support';
+import type { StartedProcess } from '@sotto/test-support';
 import { parseSasAnswer } from '../src/calls/sas-answer.ts';
-import { CliUser, startServe, type InteractiveProcess, type RunningServer } from './helpers.ts';
+import { expectOk, lastLine, twoRegisteredUsers, type CliUser } from './helpers.ts';
 
 const SAS_LINE = /^SAS: [A-Za-z]+ [A-Za-z]+ \([ybndrfg8ejkmcpqxot1uwisza345h769]{4}\) — read it aloud and compare$/m;
 
-function ok(r: RunResult, what: string): RunResult {
-  assert.equal(r.status, 0, `${what} exited with ${String(r.status)}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
-
-function lastLine(text: string): string {
-  const lines = text.split('\n').filter((l) => l !== '');
-  return lines[lines.length - 1] ?? '';
-}
-
 async function contactLine(user: CliUser, who: string): Promise<string> {
-  const r = ok(await user.run(['contacts']), 'contacts');
+  const r = expectOk(await user.run(['contacts']), 'contacts');
   const line = r.stdout.split('\n').find((l) => l.startsWith(`${who} `));
   assert.ok(line !== undefined, `contacts lists ${who}:\n${r.stdout}`);
   return line;
 }
 
 /** Starts `answer` on `callee` and `call` on `caller`, and waits for both SAS lines (which must agree). */
-async function connect(caller: CliUser, callee: CliUser, calleeName: string, beforeCall?: (answering: InteractiveProcess) => void): Promise<[InteractiveProcess, InteractiveProcess]> {
+async function connect(caller: CliUser, callee: CliUser, calleeName: string, beforeCall?: (answering: StartedProcess) => void): Promise<[StartedProcess, StartedProcess]> {
   const answering = callee.startInteractive(['answer', '--wait', '60']);
-  await answering.waitFor(/sotto: waiting for a call/, 'stderr');
+  await answering.waitFor(/sotto: waiting for a call/, { stream: 'stderr' });
   beforeCall?.(answering);
   const calling = caller.startInteractive(['call', calleeName]);
   const [a, b] = await Promise.all([calling.waitFor(SAS_LINE), answering.waitFor(SAS_LINE)]);
@@ -49,53 +36,44 @@ test('parseSasAnswer: y/yes and n/no in any case, nothing else', () => {
   for (const other of ['', 'maybe', 'yess', 'y y', 'ja', 'nope', '1']) assert.equal(parseSasAnswer(other), undefined, other);
 });
 
-test('the SAS question on stdin: y verifies the contact (words compared in a call); n ends the call on both sides, trust unchanged', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sotto-cli-sas-'));
-  let server: RunningServer | undefined;
-  const started: InteractiveProcess[] = [];
-  try {
-    server = await startServe(join(dir, 'data'));
-    const alice = new CliUser(join(dir, 'alice'), 'alice compares words');
-    const bob = new CliUser(join(dir, 'bob'), 'bob reads them aloud');
-    ok(await alice.run(['--server', server.url, 'register', 'alice']), 'alice register');
-    ok(await bob.run(['--server', server.url, 'register', 'bob']), 'bob register');
+test('the SAS question on stdin: y verifies the contact (words compared in a call); n ends the call on both sides, trust unchanged', async (t) => {
+  const started: StartedProcess[] = [];
+  t.after(() => {
+    for (const p of started) p.child.kill('SIGKILL');
+  });
+  const { alice, bob } = await twoRegisteredUsers(t, 'sotto-cli-sas-', { alice: 'alice compares words', bob: 'bob reads them aloud' });
 
-    // --- 1: Alice says the words match --------------------------------------------------------
-    const [calling, answering] = await connect(alice, bob, 'bob', (a) => {
-      a.write('yes\n'); // typed before any words were shown: must not count
-    });
-    started.push(calling, answering);
-    await answering.waitFor(/sotto: input before the words were shown is ignored: answer after the SAS line/, 'stderr');
-    calling.write('maybe\n');
-    await calling.waitFor(/sotto: not an answer to 'do the words match\?': expected y or n/, 'stderr');
-    calling.write('y\n');
-    await calling.waitFor(/^bob is now verified \(words compared in a call\)$/m);
-    calling.kill('SIGINT'); // Ctrl-C: Alice hangs up
-    const [ca, cb] = await Promise.all([calling.exited, answering.exited]);
-    assert.equal(ca.status, 0, `alice's call exits 0 after Ctrl-C\n${calling.stderr()}`);
-    assert.equal(cb.status, 0, `bob's answer exits 0 on the remote hang-up\n${answering.stderr()}`);
-    assert.doesNotMatch(calling.stderr(), /Do the words match/, 'no question on stderr when stdin is not a terminal');
-    assert.match(answering.stderr(), /sotto: the words were not confirmed: alice's trust state is unchanged/);
-    assert.match(await contactLine(alice, 'bob'), /^bob\s+verified \(words compared in a call\)\s/);
+  // --- 1: Alice says the words match --------------------------------------------------------
+  const [calling, answering] = await connect(alice, bob, 'bob', (a) => {
+    a.write('yes\n'); // typed before any words were shown: must not count
+  });
+  started.push(calling, answering);
+  await answering.waitFor(/sotto: input before the words were shown is ignored: answer after the SAS line/, { stream: 'stderr' });
+  calling.write('maybe\n');
+  await calling.waitFor(/sotto: not an answer to 'do the words match\?': expected y or n/, { stream: 'stderr' });
+  calling.write('y\n');
+  await calling.waitFor(/^bob is now verified \(words compared in a call\)$/m);
+  calling.child.kill('SIGINT'); // Ctrl-C: Alice hangs up
+  const [ca, cb] = await Promise.all([calling.exited, answering.exited]);
+  assert.equal(ca.status, 0, `alice's call exits 0 after Ctrl-C\n${calling.stderr()}`);
+  assert.equal(cb.status, 0, `bob's answer exits 0 on the remote hang-up\n${answering.stderr()}`);
+  assert.doesNotMatch(calling.stderr(), /Do the words match/, 'no question on stderr when stdin is not a terminal');
+  assert.match(answering.stderr(), /sotto: the words were not confirmed: alice's trust state is unchanged/);
+  assert.match(await contactLine(alice, 'bob'), /^bob\s+verified \(words compared in a call\)\s/);
 
-    // --- 2: Bob calls; he says the words do not match -------------------------------------------
-    const [bobCalls, aliceAnswers] = await connect(bob, alice, 'alice');
-    started.push(bobCalls, aliceAnswers);
-    bobCalls.write('n\n');
-    const [eb, ea] = await Promise.all([bobCalls.exited, aliceAnswers.exited]);
-    assert.equal(eb.status, 1, `bob's call fails\n${bobCalls.stderr()}`);
-    assert.equal(ea.status, 1, `alice's answer fails\n${aliceAnswers.stderr()}`);
-    assert.match(bobCalls.stderr(), /sotto: WARNING: the words do not match\. Someone may be in the middle of this call/);
-    assert.equal(lastLine(bobCalls.stderr()), 'sotto: the call ended: the words did not match on this side, so someone may be intercepting the call; it was not trusted');
-    assert.equal(lastLine(aliceAnswers.stderr()), "sotto: the call ended: the words did not match on bob's side, so someone may be intercepting the call; it was not trusted");
-    assert.match(bobCalls.stderr(), /call ended \(sas-mismatch, by us\)/);
-    assert.match(aliceAnswers.stderr(), /call ended \(sas-mismatch, by bob\)/);
-    // §11.4: a mismatch changes no trust state (a word may be misheard), not even the earlier verification.
-    assert.match(await contactLine(alice, 'bob'), /^bob\s+verified \(words compared in a call\)\s/);
-    assert.match(await contactLine(bob, 'alice'), /^alice\s+unverified\s/, 'Bob never said the words matched');
-  } finally {
-    for (const p of started) p.kill('SIGKILL');
-    if (server !== undefined) await server.proc.stop('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // --- 2: Bob calls; he says the words do not match -------------------------------------------
+  const [bobCalls, aliceAnswers] = await connect(bob, alice, 'alice');
+  started.push(bobCalls, aliceAnswers);
+  bobCalls.write('n\n');
+  const [eb, ea] = await Promise.all([bobCalls.exited, aliceAnswers.exited]);
+  assert.equal(eb.status, 1, `bob's call fails\n${bobCalls.stderr()}`);
+  assert.equal(ea.status, 1, `alice's answer fails\n${aliceAnswers.stderr()}`);
+  assert.match(bobCalls.stderr(), /sotto: WARNING: the words do not match\. Someone may be in the middle of this call/);
+  assert.equal(lastLine(bobCalls.stderr()), 'sotto: the call ended: the words did not match on this side, so someone may be intercepting the call; it was not trusted');
+  assert.equal(lastLine(aliceAnswers.stderr()), "sotto: the call ended: the words did not match on bob's side, so someone may be intercepting the call; it was not trusted");
+  assert.match(bobCalls.stderr(), /call ended \(sas-mismatch, by us\)/);
+  assert.match(aliceAnswers.stderr(), /call ended \(sas-mismatch, by bob\)/);
+  // §11.4: a mismatch changes no trust state (a word may be misheard), not even the earlier verification.
+  assert.match(await contactLine(alice, 'bob'), /^bob\s+verified \(words compared in a call\)\s/);
+  assert.match(await contactLine(bob, 'alice'), /^alice\s+unverified\s/, 'Bob never said the words matched');
 });

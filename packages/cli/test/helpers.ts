@@ -1,12 +1,11 @@
 // Running the real `sotto` executable in tests: the server as a child process on an ephemeral
 // loopback port (`sotto serve --port 0`, its URL read from the line it prints), and CLI users with
 // their own --home and $SOTTO_PASSPHRASE. Generic process handling is @sotto/test-support's.
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runProcess, startProcess, type ProcessExit, type RunResult, type StartedProcess } from '@sotto/test-support';
+import { runProcess, startProcess, type RunResult, type StartedProcess } from '@sotto/test-support';
 import type { Output } from '../src/output.ts';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -35,6 +34,28 @@ export async function startServe(dataDir: string, extra: readonly string[] = [])
   return { url, proc };
 }
 
+/** A scratch directory with a real `sotto serve` (its data in <dir>/data) and two CLI users, alice and
+ *  bob (homes in <dir>/alice and <dir>/bob), registered on it; all stopped and removed after the test. */
+export async function twoRegisteredUsers(
+  t: { after: (fn: () => Promise<void>) => void },
+  prefix: string,
+  passphrases: { readonly alice: string; readonly bob: string },
+): Promise<{ dir: string; server: RunningServer; alice: CliUser; bob: CliUser }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const started: { server?: RunningServer } = {};
+  t.after(async () => {
+    await started.server?.proc.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const server = (started.server = await startServe(join(dir, 'data')));
+  const alice = new CliUser(join(dir, 'alice'), passphrases.alice);
+  const bob = new CliUser(join(dir, 'bob'), passphrases.bob);
+  const [ra, rb] = await Promise.all([alice.run(['--server', server.url, 'register', 'alice']), bob.run(['--server', server.url, 'register', 'bob'])]);
+  expectOk(ra, 'alice register');
+  expectOk(rb, 'bob register');
+  return { dir, server, alice, bob };
+}
+
 /** One CLI user: a keystore directory and a passphrase. */
 export class CliUser {
   constructor(
@@ -51,13 +72,13 @@ export class CliUser {
   }
 
   /** Starts `sotto --home <home> <args>` with stdin left open: the test types into it (the SAS answer). */
-  startInteractive(args: readonly string[]): InteractiveProcess {
-    return startInteractive(process.execPath, [SOTTO, '--home', this.home, ...args], { cwd: tmpdir(), env: cleanEnv({ SOTTO_PASSPHRASE: this.passphrase }) });
+  startInteractive(args: readonly string[]): StartedProcess {
+    return this.start(args, { keepInput: true });
   }
 
   /** Starts `sotto --home <home> <args>` and leaves it running (receive --wait). */
-  start(args: readonly string[]): StartedProcess {
-    return startProcess(process.execPath, [SOTTO, '--home', this.home, ...args], { cwd: tmpdir(), env: cleanEnv({ SOTTO_PASSPHRASE: this.passphrase }) });
+  start(args: readonly string[], options: { keepInput?: boolean } = {}): StartedProcess {
+    return startProcess(process.execPath, [SOTTO, '--home', this.home, ...args], { cwd: tmpdir(), env: cleanEnv({ SOTTO_PASSPHRASE: this.passphrase }), ...options });
   }
 }
 
@@ -84,6 +105,18 @@ export function captureOutput(): CapturedOutput {
   };
 }
 
+/** Asserts that `r` exited 0 (else fails with its status and output); returns it. */
+export function expectOk(r: RunResult, what: string): RunResult {
+  if (r.status !== 0) throw new Error(`${what} exited with ${String(r.status)} (signal ${String(r.signal)})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+/** The last non-empty line of `text`. */
+export function lastLine(text: string): string {
+  const lines = text.split('\n').filter((l) => l !== '');
+  return lines[lines.length - 1] ?? '';
+}
+
 /** Asserts the usual shape of a failure: nothing on stdout, exactly one `sotto: ` line on stderr. */
 export function oneErrorLine(r: RunResult): string {
   const lines = r.stderr.split('\n').filter((l) => l !== '');
@@ -91,88 +124,4 @@ export function oneErrorLine(r: RunResult): string {
     throw new Error(`expected one 'sotto: ' line on stderr, got:\n${r.stderr}\n(stdout: ${r.stdout})`);
   }
   return lines[0] ?? '';
-}
-
-/** A child whose stdin stays open (a pipe, not a terminal): @sotto/test-support's startProcess closes
- *  it at once, which is EOF for a command that reads answers. */
-export interface InteractiveProcess {
-  stdout(): string;
-  stderr(): string;
-  /** Writes to the child's stdin. */
-  write(text: string): void;
-  /** Closes the child's stdin (EOF). */
-  endInput(): void;
-  /** Resolves with the first match of `pattern` on stdout (or stderr), or rejects when the child exits first or after 60 s. */
-  waitFor(pattern: RegExp, stream?: 'stdout' | 'stderr'): Promise<RegExpMatchArray>;
-  readonly exited: Promise<ProcessExit>;
-  kill(signal: NodeJS.Signals): void;
-}
-
-function startInteractive(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): InteractiveProcess {
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
-  const out = { stdout: '', stderr: '' };
-  const listeners = new Set<() => void>();
-  const notify = (): void => {
-    for (const l of [...listeners]) l();
-  };
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  child.stdout.on('data', (c: string) => {
-    out.stdout += c;
-    notify();
-  });
-  child.stderr.on('data', (c: string) => {
-    out.stderr += c;
-    notify();
-  });
-  child.stdin.on('error', () => undefined); // EPIPE when the child has gone: the test sees its exit
-  let done = false;
-  const exited = new Promise<ProcessExit>((resolve) => {
-    child.on('close', (status, signal) => {
-      done = true;
-      resolve({ status, signal });
-      notify();
-    });
-  });
-  return {
-    stdout: () => out.stdout,
-    stderr: () => out.stderr,
-    write: (text) => {
-      child.stdin.write(text);
-    },
-    endInput: () => {
-      child.stdin.end();
-    },
-    exited,
-    kill: (signal) => {
-      if (!done) child.kill(signal);
-    },
-    waitFor: (pattern, stream = 'stdout') =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          finish(() => {
-            reject(new Error(`no ${String(pattern)} on ${stream} after 60 s\n--- stdout ---\n${out.stdout}\n--- stderr ---\n${out.stderr}`));
-          });
-        }, 60_000);
-        const finish = (settle: () => void): void => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          settle();
-        };
-        const check = (): void => {
-          const m = pattern.exec(out[stream]);
-          if (m !== null) {
-            finish(() => {
-              resolve(m);
-            });
-          } else if (done) {
-            finish(() => {
-              reject(new Error(`exited before printing ${String(pattern)} on ${stream}\n--- stdout ---\n${out.stdout}\n--- stderr ---\n${out.stderr}`));
-            });
-          }
-        };
-        listeners.add(check);
-        check();
-      }),
-  };
 }

@@ -7,11 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { corpusAt } from '@sotto/test-support';
+import { corpusAt, dominantTone, tone } from '@sotto/test-support';
 import { isCliError } from '../src/errors.ts';
 import { demuxOggOpus, muxOggOpus, oggCrc32, opusPacketSamples, MAX_PACKETS_PER_PAGE, OGG_OPUS_MIME, type OpusHead } from '../src/calls/ogg-opus.ts';
 import { decodeOggOpus, encodeVoicemail, OPUS_PRE_SKIP } from '../src/calls/voicemail.ts';
-import { dominantTone, tone } from './cli-call-support.ts';
 
 const corpus = corpusAt(new URL('corpus/', import.meta.url));
 

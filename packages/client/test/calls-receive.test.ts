@@ -6,61 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fastProvider as crypto } from '@sotto/crypto';
-import { seededRng } from '@sotto/test-support';
-import {
-  IdentityKeyPair,
-  createSenderCertificate,
-  decodePrekeyBundle,
-  encodeBase64url,
-  encodePrekeyBundle,
-  initiateSession,
-  sealEnvelope,
-  sessionEncrypt,
-  verifyPrekeyBundle,
-  type Session,
-} from '@sotto/protocol';
-import { CALL_OFFER_MAX_AGE_MS, ClientError, encodeContent, type ContentBody } from '@sotto/client';
-import { currentPublicPrekeys, generateInitialPrekeys, oneTimePublicPrekeys } from '../src/messaging/prekeys.ts';
-import { processBatch, type DirectoryEntry, type IncomingMessage, type ReceiveContext } from '../src/messaging/receive.ts';
+import { chromiumOffer, fingerprintOf, seededRng } from '@sotto/test-support';
+import { IdentityKeyPair, encodeBase64url } from '@sotto/protocol';
+import { CALL_OFFER_MAX_AGE_MS, ClientError, type ContentBody } from '@sotto/client';
+import { processBatch, type DirectoryEntry, type ReceiveContext } from '../src/messaging/receive.ts';
 import { decodeInbox, encodeInbox, type ClientState } from '../src/messaging/state.ts';
-import { sampleSdp } from './call-sdp.ts';
+import { bobState, NOW, Sender } from './receive-support.ts';
 
 const rng = seededRng('client-calls-receive');
-const NOW = 1_800_000_000_000;
-
-async function bobState(identity: IdentityKeyPair): Promise<ClientState> {
-  return {
-    account: { username: 'bob', deviceId: 1, serverUrl: 'http://127.0.0.1:1', identitySeed: identity.exportSeed(), profileKey: rng(32), registered: true, prekeysUploaded: true },
-    prekeys: await generateInitialPrekeys(crypto, rng, identity, 3),
-    trust: new Map(),
-    profiles: new Map(),
-    seen: new Map(),
-    outbox: [],
-    inbox: [],
-    sessions: new Map(),
-  };
-}
-
-class Sender {
-  session: Session | undefined;
-  readonly profileKey = rng(32);
-  constructor(readonly identity: IdentityKeyPair, readonly name: string) {}
-
-  async envelope(bob: IdentityKeyPair, state: ClientState, body: ContentBody, sentAt = NOW - 5, id = rng(16)): Promise<IncomingMessage> {
-    if (this.session === undefined) {
-      const fixed = await currentPublicPrekeys(crypto, state.prekeys);
-      const ot = await oneTimePublicPrekeys(crypto, state.prekeys);
-      const bundle = encodePrekeyBundle({ identityKey: bob.publicKey, signedPrekey: fixed.signedPrekey ?? assert.fail(), oneTimePrekey: ot.oneTime[0], kemPrekey: ot.kem[0] ?? assert.fail() });
-      this.session = await initiateSession(crypto, rng, this.identity, await verifyPrekeyBundle(crypto, decodePrekeyBundle(bundle)));
-    }
-    const plaintext = encodeContent({ id, sentAt, profileKey: this.profileKey, body });
-    const { session, message } = await sessionEncrypt(crypto, rng, this.session, plaintext);
-    this.session = session;
-    const certificate = await createSenderCertificate(crypto, this.identity, { username: this.name, deviceId: 1, expiresAt: NOW + 60_000 });
-    const envelope = await sealEnvelope(crypto, rng, { sender: this.identity, certificate, recipient: bob.publicKey, contentType: message.kind, content: message.bytes });
-    return { id, envelope, receivedAt: NOW - 1 };
-  }
-}
 
 function context(bob: IdentityKeyPair, alice: IdentityKeyPair, ringable: boolean): ReceiveContext {
   const directory = new Map<string, DirectoryEntry>([['alice', { identityKey: alice.publicKey, devices: [1] }]]);
@@ -77,15 +30,15 @@ function context(bob: IdentityKeyPair, alice: IdentityKeyPair, ringable: boolean
   };
 }
 
-const SDP = sampleSdp({ fingerprint: rng(32), type: 'offer' });
+const SDP = chromiumOffer({ fingerprint: fingerprintOf(rng(32)) });
 const offer = (call: Uint8Array): ContentBody => ({ type: 'call-offer', call, kem: rng(1568), commit: rng(32), sdp: SDP });
 const file = { attachment: rng(16), key: rng(32), digest: rng(32), size: 100, name: 'voicemail.ogg', mime: 'audio/ogg' };
 
 test('call bodies go to the call manager: not in the inbox, no receipt, de-duplicated; a voicemail is a message', async () => {
   const bob = await IdentityKeyPair.generate(crypto, rng);
   const aliceId = await IdentityKeyPair.generate(crypto, rng);
-  const alice = new Sender(aliceId, 'alice');
-  let state = await bobState(bob);
+  const alice = new Sender(rng, aliceId, 'alice');
+  let state = await bobState(rng, bob);
   const ctx = context(bob, aliceId, true);
   const call = rng(16);
   const batch = [
@@ -126,8 +79,8 @@ test('call bodies go to the call manager: not in the inbox, no receipt, de-dupli
 test('an offer rings only when fresh, trusted and ringable; otherwise it is a missed call in the inbox', async () => {
   const bob = await IdentityKeyPair.generate(crypto, rng);
   const aliceId = await IdentityKeyPair.generate(crypto, rng);
-  const alice = new Sender(aliceId, 'alice');
-  const state = await bobState(bob);
+  const alice = new Sender(rng, aliceId, 'alice');
+  const state = await bobState(rng, bob);
   const cases: [string, number, boolean, 'ring' | 'missed'][] = [
     ['fresh, ringable', NOW - 5, true, 'ring'],
     ['exactly CALL_OFFER_MAX_AGE_MS old', NOW - CALL_OFFER_MAX_AGE_MS, true, 'ring'],
@@ -138,7 +91,7 @@ test('an offer rings only when fresh, trusted and ringable; otherwise it is a mi
   let s = state;
   for (const [name, sentAt, ringable, want] of cases) {
     const call = rng(16);
-    const m = await alice.envelope(bob, s, offer(call), sentAt);
+    const m = await alice.envelope(bob, s, offer(call), { sentAt });
     const r = await processBatch(s, [m], context(bob, aliceId, ringable));
     s = { ...r.state, inbox: [] };
     if (want === 'ring') {

@@ -14,12 +14,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fastProvider as crypto } from '@sotto/crypto';
 import { IdentityKeyPair, isProtocolError } from '@sotto/protocol';
-import { corpusAt, seededRng } from '@sotto/test-support';
+import { chromiumAnswer, chromiumOffer, corpusAt, fingerprintOf, seededRng } from '@sotto/test-support';
 import { isClientError, type Call, type CallMedia, type CallMediaKey, type CallState, type IncomingCall, type Timers } from '@sotto/client';
 import { CallManager } from '../src/calls/call-manager.ts';
 import type { CallPeer } from '../src/calls/call.ts';
 import type { CallSignalBody } from '../src/content/content.ts';
-import { sampleSdp } from './call-sdp.ts';
 
 const corpus = corpusAt(new URL('corpus/', import.meta.url));
 const rng = seededRng('client-calls-schedule');
@@ -46,10 +45,10 @@ class Media implements CallMedia {
   keys: { send: CallMediaKey; receive: CallMediaKey } | undefined;
   readonly fp = rng(32);
   createOffer(): Promise<string> {
-    return Promise.resolve(sampleSdp({ fingerprint: this.fp, type: 'offer' }));
+    return Promise.resolve(chromiumOffer({ fingerprint: fingerprintOf(this.fp) }));
   }
   acceptOffer(): Promise<string> {
-    return Promise.resolve(sampleSdp({ fingerprint: this.fp, type: 'answer' }));
+    return Promise.resolve(chromiumAnswer({ fingerprint: fingerprintOf(this.fp) }));
   }
   acceptAnswer(): Promise<void> {
     return Promise.resolve();

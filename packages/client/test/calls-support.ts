@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { sdpFingerprint } from '@sotto/protocol';
 import { createAccount, openClient, type Call, type CallMedia, type IncomingCall, type CallMediaKey, type CallState, type ReceivedMessage, type SottoClient, type Timers } from '@sotto/client';
 import { nodeWebSocket, softwareKeystore } from '@sotto/client/node';
-import { canonicalFingerprint, sampleSdp } from './call-sdp.ts';
+import { chromiumAnswer, chromiumOffer, fingerprintOf } from '@sotto/test-support';
 import { PASS, WEAK_KDF, tempDir, wire, type TestServer, type Wire } from './support.ts';
 
 type After = { after: (fn: () => Promise<void>) => void };
@@ -62,14 +62,14 @@ export class LoopbackMedia implements CallMedia {
 
   createOffer(): Promise<string> {
     this.calls.push('createOffer');
-    this.offerSdp = sampleSdp({ fingerprint: this.fingerprint, type: 'offer', ufrag: this.ufrag });
+    this.offerSdp = chromiumOffer({ fingerprint: fingerprintOf(this.fingerprint), ufrag: this.ufrag });
     return Promise.resolve(this.offerSdp);
   }
 
   acceptOffer(offerSdp: string): Promise<string> {
     this.calls.push('acceptOffer');
     this.#remote(offerSdp);
-    this.answerSdp = sampleSdp({ fingerprint: this.fingerprint, type: 'answer', ufrag: this.ufrag });
+    this.answerSdp = chromiumAnswer({ fingerprint: fingerprintOf(this.fingerprint), ufrag: this.ufrag });
     return Promise.resolve(this.answerSdp);
   }
 
@@ -92,7 +92,7 @@ export class LoopbackMedia implements CallMedia {
 
   #remote(sdp: string): void {
     this.remoteSdp = sdp;
-    if (this.peer !== undefined && sdpFingerprint(sdp) !== canonicalFingerprint(this.peer.fingerprint)) this.dtlsMismatch = true;
+    if (this.peer !== undefined && sdpFingerprint(sdp) !== fingerprintOf(this.peer.fingerprint)) this.dtlsMismatch = true;
   }
 }
 

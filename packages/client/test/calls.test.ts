@@ -7,8 +7,8 @@ import { inspect } from 'node:util';
 import assert from 'node:assert/strict';
 import { CALL_RING_TIMEOUT_MS, type Call, type ReceivedMessage } from '@sotto/client';
 import { sdpFingerprint } from '@sotto/protocol';
+import { fingerprintOf } from '@sotto/test-support';
 import { answering, callAccount, loopbackPair, reached, states, type CallClient } from './calls-support.ts';
-import { canonicalFingerprint } from './call-sdp.ts';
 import { rejectsWith, testServer, type Recorded } from './support.ts';
 
 const isPut = (r: Recorded): boolean => r.method === 'PUT' && r.path.startsWith('/v1/messages/');
@@ -57,7 +57,7 @@ test('a call: offer, ringing, answer, confirm; both sides hold the same keys and
   // The SDPs went through unchanged, and each side's remote fingerprint is the other's certificate.
   assert.equal(bobMedia.remoteSdp, aliceMedia.offerSdp);
   assert.equal(aliceMedia.remoteSdp, bobMedia.answerSdp);
-  assert.equal(sdpFingerprint(aliceMedia.remoteSdp ?? ''), canonicalFingerprint(bobMedia.fingerprint));
+  assert.equal(sdpFingerprint(aliceMedia.remoteSdp ?? ''), fingerprintOf(bobMedia.fingerprint));
   assert.equal(aliceMedia.dtlsMismatch || bobMedia.dtlsMismatch, false);
   assert.deepEqual(aliceMedia.calls, ['createOffer', 'acceptAnswer', 'setKeys']);
   assert.deepEqual(bobMedia.calls, ['acceptOffer', 'setKeys']);

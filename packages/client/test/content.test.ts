@@ -5,9 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { corpusAt } from '@sotto/test-support';
+import { chromiumAnswer, chromiumOffer, corpusAt, fingerprintOf } from '@sotto/test-support';
 import { CALL_END_REASONS, ClientError, MAX_VOICEMAIL_DURATION_MS, decodeContent, encodeContent, type Content, type ContentBody, type FileContent } from '@sotto/client';
-import { sampleSdp } from './call-sdp.ts';
 
 const corpus = corpusAt(new URL('corpus/', import.meta.url));
 
@@ -30,7 +29,7 @@ const fileContent: fc.Arbitrary<FileContent> = fc.record(
 );
 const sdp = fc
   .record({ fingerprint: bytes(32), type: fc.constantFrom<'offer' | 'answer'>('offer', 'answer'), sessionId: fc.bigInt({ min: 0n, max: 2n ** 62n }), ufrag: fc.stringMatching(/^[A-Za-z0-9+/]{4,32}$/), port: fc.integer({ min: 1, max: 65_535 }) })
-  .map((o) => sampleSdp(o));
+  .map((o) => (o.type === 'offer' ? chromiumOffer : chromiumAnswer)({ fingerprint: fingerprintOf(o.fingerprint), sessionId: String(o.sessionId), ufrag: o.ufrag, port: o.port }));
 
 const body: fc.Arbitrary<ContentBody> = fc.oneof(
   text.map((t): ContentBody => ({ type: 'text', text: t })),
@@ -165,7 +164,7 @@ test('content: every rule of docs/protocol/10 §10.2, named', () => {
 const B16 = ID;
 const B32 = PK;
 const B1568 = 'A'.repeat(2090) + 'A'; // 1568 bytes: 2091 base64url characters, the last one's unused bits zero
-const SDP = sampleSdp({ fingerprint: new Uint8Array(32).fill(0xab), type: 'offer' });
+const SDP = chromiumOffer({ fingerprint: fingerprintOf(new Uint8Array(32).fill(0xab)) });
 const jstr = (v: string): string => JSON.stringify(v);
 const offer = (f: Partial<Record<'call' | 'kem' | 'commit' | 'sdp', string>> = {}): string => {
   const o = { call: jstr(B16), kem: jstr(B1568), commit: jstr(B32), sdp: jstr(SDP), ...f };

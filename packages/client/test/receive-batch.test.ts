@@ -6,59 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fastProvider as crypto } from '@sotto/crypto';
 import { seededRng } from '@sotto/test-support';
-import {
-  IdentityKeyPair,
-  createSenderCertificate,
-  decodePrekeyBundle,
-  encodePrekeyBundle,
-  initiateSession,
-  sealEnvelope,
-  sessionEncrypt,
-  verifyPrekeyBundle,
-  type Session,
-} from '@sotto/protocol';
-import { ClientError, encodeContent, markVerified, type ContentBody } from '@sotto/client';
-import { currentPublicPrekeys, generateInitialPrekeys, oneTimePublicPrekeys } from '../src/messaging/prekeys.ts';
+import { IdentityKeyPair } from '@sotto/protocol';
+import { ClientError, markVerified, type ContentBody } from '@sotto/client';
 import { processBatch, type DirectoryEntry, type IncomingMessage, type ReceiveContext } from '../src/messaging/receive.ts';
 import type { ClientState } from '../src/messaging/state.ts';
+import { bobState, NOW, Sender } from './receive-support.ts';
 
 const rng = seededRng('client-receive-batch');
-const NOW = 1_800_000_000_000;
-
-async function bobState(identity: IdentityKeyPair): Promise<ClientState> {
-  return {
-    account: { username: 'bob', deviceId: 1, serverUrl: 'http://127.0.0.1:1', identitySeed: identity.exportSeed(), profileKey: rng(32), registered: true, prekeysUploaded: true },
-    prekeys: await generateInitialPrekeys(crypto, rng, identity, 3),
-    trust: new Map(),
-    profiles: new Map(),
-    seen: new Map(),
-    outbox: [],
-    inbox: [],
-    sessions: new Map(),
-  };
-}
-
-/** A sender that speaks the protocol directly (what another client, or an attacker, does). */
-class Sender {
-  session: Session | undefined;
-  readonly profileKey = rng(32);
-  constructor(readonly identity: IdentityKeyPair, readonly claimedName: string) {}
-
-  async envelope(bob: IdentityKeyPair, state: ClientState, body: ContentBody, id = rng(16), contentId = id): Promise<IncomingMessage> {
-    if (this.session === undefined) {
-      const fixed = await currentPublicPrekeys(crypto, state.prekeys);
-      const ot = await oneTimePublicPrekeys(crypto, state.prekeys);
-      const bundle = encodePrekeyBundle({ identityKey: bob.publicKey, signedPrekey: fixed.signedPrekey ?? assert.fail(), oneTimePrekey: ot.oneTime[0], kemPrekey: ot.kem[0] ?? assert.fail() });
-      this.session = await initiateSession(crypto, rng, this.identity, await verifyPrekeyBundle(crypto, decodePrekeyBundle(bundle)));
-    }
-    const plaintext = encodeContent({ id: contentId, sentAt: NOW - 5, profileKey: this.profileKey, body });
-    const { session, message } = await sessionEncrypt(crypto, rng, this.session, plaintext);
-    this.session = session;
-    const certificate = await createSenderCertificate(crypto, this.identity, { username: this.claimedName, deviceId: 1, expiresAt: NOW + 60_000 });
-    const envelope = await sealEnvelope(crypto, rng, { sender: this.identity, certificate, recipient: bob.publicKey, contentType: message.kind, content: message.bytes });
-    return { id, envelope, receivedAt: NOW - 1 };
-  }
-}
 
 function context(bob: IdentityKeyPair, directory: Map<string, DirectoryEntry | Error>): ReceiveContext & { lookups: string[] } {
   const lookups: string[] = [];
@@ -82,8 +36,8 @@ const text = (t: string): ContentBody => ({ type: 'text', text: t });
 
 test('a first message from a new contact: kept, trusted on first use after the directory agrees, prekeys consumed, receipt planned', async () => {
   const bob = await IdentityKeyPair.generate(crypto, rng);
-  const alice = new Sender(await IdentityKeyPair.generate(crypto, rng), 'alice');
-  const state = await bobState(bob);
+  const alice = new Sender(rng, await IdentityKeyPair.generate(crypto, rng), 'alice');
+  const state = await bobState(rng, bob);
   const ctx = context(bob, new Map([['alice', { identityKey: alice.identity.publicKey, devices: [1] }]]));
   const m = await alice.envelope(bob, state, text('hello bob'));
   const r = await processBatch(state, [m], ctx);
@@ -124,8 +78,8 @@ test('a first message from a new contact: kept, trusted on first use after the d
 test('a sender certificate naming someone else is a forgery: dropped, acknowledged, nothing kept', async () => {
   const bob = await IdentityKeyPair.generate(crypto, rng);
   const alice = await IdentityKeyPair.generate(crypto, rng);
-  const mallory = new Sender(await IdentityKeyPair.generate(crypto, rng), 'alice');
-  const state = await bobState(bob);
+  const mallory = new Sender(rng, await IdentityKeyPair.generate(crypto, rng), 'alice');
+  const state = await bobState(rng, bob);
   const ctx = context(bob, new Map([['alice', { identityKey: alice.publicKey, devices: [1] }]]));
   const m = await mallory.envelope(bob, state, text('I am alice'));
   const r = await processBatch(state, [m], ctx);
@@ -136,7 +90,7 @@ test('a sender certificate naming someone else is a forgery: dropped, acknowledg
   assert.equal(r.state, state, 'no trust entry, no session, no prekey used');
 
   // A name the directory does not know at all: the same.
-  const ghost = new Sender(await IdentityKeyPair.generate(crypto, rng), 'ghost');
+  const ghost = new Sender(rng, await IdentityKeyPair.generate(crypto, rng), 'ghost');
   const g = await ghost.envelope(bob, state, text('boo'));
   const rg = await processBatch(state, [g], ctx);
   assert.deepEqual(rg.handled, [g.id]);
@@ -146,8 +100,8 @@ test('a sender certificate naming someone else is a forgery: dropped, acknowledg
 
 test('the directory unreachable: the batch stops there and the rest stays unacknowledged', async () => {
   const bob = await IdentityKeyPair.generate(crypto, rng);
-  const alice = new Sender(await IdentityKeyPair.generate(crypto, rng), 'alice');
-  const state = await bobState(bob);
+  const alice = new Sender(rng, await IdentityKeyPair.generate(crypto, rng), 'alice');
+  const state = await bobState(rng, bob);
   const garbage: IncomingMessage = { id: rng(16), envelope: rng(512), receivedAt: NOW };
   const m = await alice.envelope(bob, state, text('hi'));
   const later = await alice.envelope(bob, state, text('later'));
@@ -162,10 +116,10 @@ test('the directory unreachable: the batch stops there and the rest stays unackn
 
 test('bad content from an authenticated sender: dropped, but its session state is kept', async () => {
   const bob = await IdentityKeyPair.generate(crypto, rng);
-  const alice = new Sender(await IdentityKeyPair.generate(crypto, rng), 'alice');
-  const state = await bobState(bob);
+  const alice = new Sender(rng, await IdentityKeyPair.generate(crypto, rng), 'alice');
+  const state = await bobState(rng, bob);
   const ctx = context(bob, new Map([['alice', { identityKey: alice.identity.publicKey, devices: [1] }]]));
-  const wrongId = await alice.envelope(bob, state, text('id mismatch'), rng(16), rng(16));
+  const wrongId = await alice.envelope(bob, state, text('id mismatch'), { id: rng(16), contentId: rng(16) });
   const r = await processBatch(state, [wrongId], ctx);
   assert.deepEqual(r.messages, []);
   assert.deepEqual(r.handled, [wrongId.id]);
@@ -178,14 +132,14 @@ test('bad content from an authenticated sender: dropped, but its session state i
 
 test('a new key for a verified contact: kept with the change warning, trust moves to changed, no receipt', async () => {
   const bob = await IdentityKeyPair.generate(crypto, rng);
-  const alice = new Sender(await IdentityKeyPair.generate(crypto, rng), 'alice');
-  const state = await bobState(bob);
+  const alice = new Sender(rng, await IdentityKeyPair.generate(crypto, rng), 'alice');
+  const state = await bobState(rng, bob);
   const directory = new Map<string, DirectoryEntry | Error>([['alice', { identityKey: alice.identity.publicKey, devices: [1] }]]);
   const ctx = context(bob, directory);
   const r = await processBatch(state, [await alice.envelope(bob, state, text('one'))], ctx);
   const verified: ClientState = { ...r.state, trust: markVerified(r.state.trust, 'alice', 'safety-number', NOW).store, inbox: [] };
 
-  const alice2 = new Sender(await IdentityKeyPair.generate(crypto, rng), 'alice');
+  const alice2 = new Sender(rng, await IdentityKeyPair.generate(crypto, rng), 'alice');
   directory.set('alice', { identityKey: alice2.identity.publicKey, devices: [1] });
   const m = await alice2.envelope(bob, verified, text('new phone'));
   const r2 = await processBatch(verified, [m], ctx);
@@ -204,8 +158,8 @@ test('a new key for a verified contact: kept with the change warning, trust move
 
 test('a new key for an unverified contact: kept with the change warning, trust moves to changed, no receipt either', async () => {
   const bob = await IdentityKeyPair.generate(crypto, rng);
-  const alice = new Sender(await IdentityKeyPair.generate(crypto, rng), 'alice');
-  const state = await bobState(bob);
+  const alice = new Sender(rng, await IdentityKeyPair.generate(crypto, rng), 'alice');
+  const state = await bobState(rng, bob);
   const directory = new Map<string, DirectoryEntry | Error>([['alice', { identityKey: alice.identity.publicKey, devices: [1] }]]);
   const ctx = context(bob, directory);
   const r = await processBatch(state, [await alice.envelope(bob, state, text('one'))], ctx);
@@ -213,7 +167,7 @@ test('a new key for an unverified contact: kept with the change warning, trust m
   assert.equal(r.receipts.length, 1, 'the first-use key gets its receipt');
   const first: ClientState = { ...r.state, inbox: [] };
 
-  const alice2 = new Sender(await IdentityKeyPair.generate(crypto, rng), 'alice');
+  const alice2 = new Sender(rng, await IdentityKeyPair.generate(crypto, rng), 'alice');
   directory.set('alice', { identityKey: alice2.identity.publicKey, devices: [1] });
   const m = await alice2.envelope(bob, first, text('new phone'));
   const r2 = await processBatch(first, [m], ctx);

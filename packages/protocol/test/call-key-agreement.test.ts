@@ -15,7 +15,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
-import { checkWithCorpus, seededRng } from '@sotto/test-support';
+import { checkWithCorpus, chromiumAnswer, chromiumOffer, digestBytes, fingerprintOf, seededRng } from '@sotto/test-support';
 import { fastProvider } from '@sotto/crypto';
 import {
   IdentityKeyPair,
@@ -33,7 +33,6 @@ import {
   type ProtocolErrorCode,
   type Rng,
 } from '@sotto/protocol';
-import { chromiumAnswer, chromiumOffer, digestBytes, fingerprintOf } from './call-fixtures.ts';
 
 const PROVIDERS: readonly CryptoProvider[] = [nobleProvider, fastProvider];
 const corpusDir = new URL('corpus/', import.meta.url);

@@ -4,9 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { checkWithCorpus } from '@sotto/test-support';
+import { checkWithCorpus, chromiumAnswer, chromiumOffer, digestBytes, fingerprintOf } from '@sotto/test-support';
 import { isProtocolError, limits, sdpFingerprint, stripAudioLevel } from '@sotto/protocol';
-import { chromiumAnswer, chromiumOffer, digestBytes, fingerprintOf } from './call-fixtures.ts';
 
 const corpusDir = new URL('corpus/', import.meta.url);
 const CANONICAL = /^sha-256 [0-9A-F]{2}(?::[0-9A-F]{2}){31}$/;

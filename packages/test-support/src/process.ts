@@ -12,6 +12,9 @@ export interface ProcessOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Written to the child's stdin, which is then closed (default: stdin closed at once). */
   readonly input?: string;
+  /** Leave the child's stdin open (a pipe, not a terminal) for write() and endInput(): for a command
+   *  that reads answers, to which a closed stdin is EOF. Not with `input`. */
+  readonly keepInput?: boolean;
 }
 
 export interface ProcessExit {
@@ -35,6 +38,10 @@ export interface StartedProcess {
   waitFor(pattern: RegExp, options?: { stream?: 'stdout' | 'stderr'; timeoutMs?: number }): Promise<RegExpMatchArray>;
   /** Resolves when the process has exited. */
   readonly exited: Promise<ProcessExit>;
+  /** Writes to the child's stdin (only with `keepInput`; a child that has gone shows in `exited`). */
+  write(text: string): void;
+  /** Closes the child's stdin (EOF; only with `keepInput`). */
+  endInput(): void;
   /** Sends `signal` (default SIGTERM) and resolves when the process has exited; after `timeoutMs`
    *  it is killed with SIGKILL (and the promise still resolves, with signal SIGKILL). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<ProcessExit>;
@@ -79,8 +86,15 @@ export function startProcess(command: string, args: readonly string[], options: 
   void exited.then(() => {
     done = true;
   });
-  if (options.input !== undefined) child.stdin.end(options.input);
+  if (options.keepInput === true) {
+    if (options.input !== undefined) throw new Error('startProcess: give `input` or `keepInput`, not both');
+    child.stdin.on('error', () => undefined); // EPIPE when the child has gone: the test sees its exit
+  } else if (options.input !== undefined) child.stdin.end(options.input);
   else child.stdin.end();
+  const openInput = (): NodeJS.WritableStream => {
+    if (options.keepInput !== true) throw new Error('startProcess: stdin was closed at start (pass keepInput: true)');
+    return child.stdin;
+  };
 
   const describe = (): string => `\n--- stdout ---\n${out.stdout}\n--- stderr ---\n${out.stderr}`;
 
@@ -89,6 +103,12 @@ export function startProcess(command: string, args: readonly string[], options: 
     stdout: () => out.stdout,
     stderr: () => out.stderr,
     exited,
+    write: (text) => {
+      openInput().write(text);
+    },
+    endInput: () => {
+      openInput().end();
+    },
     waitFor: (pattern, opts = {}) =>
       new Promise((resolve, reject) => {
         const stream = opts.stream ?? 'stdout';

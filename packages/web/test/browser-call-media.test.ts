@@ -14,11 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { fastProvider } from '@sotto/crypto';
 import { answerCallOffer, completeCallAsCallee, completeCallAsCaller, createCallOffer, type CallKeys } from '@sotto/protocol';
 import { systemRng } from '@sotto/test-support';
-import { bundleForBrowser, serveDirectory, withChromium } from '@sotto/test-support/browser';
+import { bundleForBrowser, serveDirectory } from '@sotto/test-support/browser';
 import type { Browser, Page } from 'playwright-core';
 import type { CallLab } from './support/call-lab-page.ts';
 import { scratch } from './support/harness.ts';
-import { dominantFrequency, isTone, writeToneWav } from './support/tones.ts';
+import { pollStats } from './support/calls.ts';
+import { chromiumWithTone, dominantFrequency, isTone } from './support/tones.ts';
 import type { CallMediaStats } from '../src/calls/media.ts';
 
 const CALLER_HZ = 440;
@@ -63,16 +64,9 @@ function stats(page: Page): Promise<CallMediaStats> {
   return lab(page).stats();
 }
 
-/** Polls until `ok(stats)` holds (or fails after `ms` with the last stats). Not a timing assertion: a
- *  bound on how long a stuck call may hold the test. */
-async function waitStats(page: Page, what: string, ok: (s: CallMediaStats) => boolean, ms = 15_000): Promise<CallMediaStats> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const s = await stats(page);
-    if (ok(s)) return s;
-    if (Date.now() > end) assert.fail(`${what}: not reached; last stats ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** pollStats on the page's lab call. */
+function waitStats(page: Page, what: string, ok: (s: CallMediaStats) => boolean): Promise<CallMediaStats> {
+  return pollStats(() => stats(page), what, ok);
 }
 
 function identityKey(): Promise<Uint8Array> {
@@ -111,10 +105,6 @@ async function connect(caller: Page, callee: Page, opts: { calleeWrongKey?: bool
 
 test('browser call media: SFrame in an RTCRtpScriptTransform worker, each side hears the other tone', async (t) => {
   const dir = scratch(t, 'sotto-call-media-');
-  const callerWav = join(dir, 'caller-440.wav');
-  const calleeWav = join(dir, 'callee-660.wav');
-  writeToneWav(callerWav, CALLER_HZ);
-  writeToneWav(calleeWav, CALLEE_HZ);
   const page = await bundleForBrowser({ entry: LAB_ENTRY, outDir: join(dir, 'page') });
   const worker = await bundleForBrowser({ entry: WORKER_ENTRY, outDir: join(dir, 'worker') });
   copyFileSync(join(worker.dir, 'main.js'), join(page.dir, 'sframe-worker.js'));
@@ -122,10 +112,7 @@ test('browser call media: SFrame in an RTCRtpScriptTransform worker, each side h
   t.after(() => server.close());
   const url = `${server.url}/`;
   // One browser per person: the fake microphone file is a launch flag.
-  const [browserI, browserR] = await Promise.all([
-    withChromium(t, { fakeAudioFile: callerWav, args: AUTOPLAY }),
-    withChromium(t, { fakeAudioFile: calleeWav, args: AUTOPLAY }),
-  ]);
+  const [browserI, browserR] = await Promise.all([chromiumWithTone(t, dir, 'caller', CALLER_HZ, { args: AUTOPLAY }), chromiumWithTone(t, dir, 'callee', CALLEE_HZ, { args: AUTOPLAY })]);
 
   await t.test('(a, b) keyed call: the other tone is heard, frames decrypt, the SDPs carry no audio level', async () => {
     const [a, b] = await Promise.all([labPage(browserI, url), labPage(browserR, url)]);

@@ -14,87 +14,21 @@
 // The test runner already runs this in a network namespace with only loopback.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { withChromium } from '@sotto/test-support/browser';
 import type { Page } from 'playwright-core';
 import { startCoturn } from '../../server/test/fixtures/coturn.ts';
 import type { CallMediaStats } from '../src/calls/media.ts';
-import { requireBuiltClient, scratch, shot, SLOW_MS, startServe, WebUser } from './support/harness.ts';
-import { dominantFrequency, isTone, writeToneWav } from './support/tones.ts';
+import { shot, type WebUser } from './support/harness.ts';
+import { callPanel, lastCallStats, sentSdps, setCallHookMedia, twoCallers, waitStats } from './support/calls.ts';
+import { dominantFrequency, isTone } from './support/tones.ts';
 
 const ALICE_HZ = 440;
 const BOB_HZ = 660;
+/** Relay-only ICE for every call (the iceTransportPolicy test hook of src/calls/controller.ts). */
+const RELAY = { iceTransportPolicy: 'relay' } as const;
+/** A bound on how long a relayed call may take to show what a test waits for (TURN allocations first). */
+const RELAY_MS = 20_000;
 
-interface HookState {
-  media: { iceTransportPolicy: 'relay'; testWrongReceiveKey?: boolean };
-  calls: { stats(): Promise<CallMediaStats> }[];
-  sdps: string[];
-}
-
-/** The app's call test hooks (src/calls/controller.ts CallTestHooks): relay-only ICE for every call of
- *  this page, each call's media kept for its stats, and the SDPs the media produced (what was sent). */
-async function installRelayHooks(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    type Media = Record<string, (...a: unknown[]) => Promise<unknown>>;
-    const hooks = {
-      media: { iceTransportPolicy: 'relay' },
-      calls: [] as unknown[],
-      sdps: [] as string[],
-      created(media: Media) {
-        hooks.calls.push(media);
-        for (const name of ['createOffer', 'acceptOffer']) {
-          const f = media[name]?.bind(media);
-          if (f === undefined) continue;
-          media[name] = async (...a: unknown[]) => {
-            const sdp = (await f(...a)) as string;
-            hooks.sdps.push(sdp);
-            return sdp;
-          };
-        }
-      },
-    };
-    (globalThis as unknown as { __sottoCallTestHooks: unknown }).__sottoCallTestHooks = hooks;
-  });
-}
-
-function setWrongReceiveKey(page: Page, wrong: boolean): Promise<void> {
-  return page.evaluate((wrong) => {
-    const hooks = (globalThis as unknown as { __sottoCallTestHooks: HookState }).__sottoCallTestHooks;
-    hooks.media = { iceTransportPolicy: 'relay', ...(wrong ? { testWrongReceiveKey: true } : {}) };
-  }, wrong);
-}
-
-function lastCallStats(page: Page): Promise<CallMediaStats> {
-  return page.evaluate(() => {
-    const hooks = (globalThis as unknown as { __sottoCallTestHooks: HookState }).__sottoCallTestHooks;
-    const media = hooks.calls[hooks.calls.length - 1];
-    if (media === undefined) throw new Error('expected a call');
-    return media.stats();
-  });
-}
-
-function sentSdps(page: Page): Promise<string[]> {
-  return page.evaluate(() => (globalThis as unknown as { __sottoCallTestHooks: HookState }).__sottoCallTestHooks.sdps);
-}
-
-/** Polls until `ok(stats)` (a bound on how long a stuck call may hold the test, not a timing check). */
-async function waitStats(page: Page, what: string, ok: (s: CallMediaStats) => boolean, ms = 20_000): Promise<CallMediaStats> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const s = await lastCallStats(page);
-    if (ok(s)) return s;
-    if (Date.now() > end) assert.fail(`${what}: not reached; last stats ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function panel(u: WebUser) {
-  const region = u.page.locator('section.call');
-  return {
-    state: (state: string) => u.page.locator(`section.call[data-state="${state}"]`),
-    button: (name: string) => region.getByRole('button', { name, exact: true }),
-  };
-}
+const panel = (u: WebUser) => callPanel(u.page);
 
 /** Starts watching for the TURN credentials the page fetches from GET /v1/calls/turn for its next
  *  call (wrapped, so that awaiting this function does not wait for the response itself). */
@@ -138,35 +72,17 @@ function assertRelayed(who: string, s: CallMediaStats): void {
 }
 
 test('a relay-only web call through a real coturn: heard both ways, relay ↔ relay, SFrame end to end', async (t) => {
-  requireBuiltClient();
-  const dir = scratch(t, 'sotto-web-relay-');
-  const aliceWav = join(dir, 'alice-440.wav');
-  const bobWav = join(dir, 'bob-660.wav');
-  writeToneWav(aliceWav, ALICE_HZ);
-  writeToneWav(bobWav, BOB_HZ);
   const coturn = await startCoturn();
   t.after(() => coturn.stop());
-  const server = await startServe(join(dir, 'data'), 0, { turn: { url: coturn.url, secret: coturn.secret } });
-  t.after(() => server.proc.stop('SIGKILL').then(() => undefined));
-  const [browserA, browserB] = await Promise.all([withChromium(t, { fakeAudioFile: aliceWav }), withChromium(t, { fakeAudioFile: bobWav })]);
-
-  const alice = await WebUser.open(browserA, server.url, 'alice', 'correct horse battery alice');
-  const bob = await WebUser.open(browserB, server.url, 'bob', 'bob likes long passphrases');
-  await Promise.all([alice.register(), bob.register()]);
-  await Promise.all([installRelayHooks(alice.page), installRelayHooks(bob.page)]);
-  await alice.startConversation('bob');
-  await alice.send('bob', 'Calling you through the relay');
-  await bob.conversation('alice').waitFor({ timeout: SLOW_MS });
-  await bob.openConversation('alice');
-  await alice.waitStatus('bob', 'Calling you through the relay', 'Delivered');
+  const { alice, bob } = await twoCallers(t, { prefix: 'sotto-web-relay-', aliceHz: ALICE_HZ, bobHz: BOB_HZ, message: 'Calling you through the relay', turn: { url: coturn.url, secret: coturn.secret }, media: RELAY });
 
   const describeCoturn = (): string => `\n--- coturn (${coturn.command.join(' ')}) ---\n${coturn.log().slice(-6000)}`;
 
   await t.test('relay only: each hears the other, frames decrypt, the selected pair is relay ↔ relay', async () => {
     const users = await relayedCall(alice, bob);
     const [sa, sb] = await Promise.all([
-      waitStats(alice.page, 'alice decrypting over the relay', (s) => s.connectionState === 'connected' && s.frames.decrypted > 50),
-      waitStats(bob.page, 'bob decrypting over the relay', (s) => s.connectionState === 'connected' && s.frames.decrypted > 50),
+      waitStats(alice.page, 'alice decrypting over the relay', (s) => s.connectionState === 'connected' && s.frames.decrypted > 50, RELAY_MS),
+      waitStats(bob.page, 'bob decrypting over the relay', (s) => s.connectionState === 'connected' && s.frames.decrypted > 50, RELAY_MS),
     ]).catch((e: unknown) => {
       throw new Error(`${e instanceof Error ? e.message : String(e)}${describeCoturn()}`, { cause: e });
     });
@@ -203,11 +119,11 @@ test('a relay-only web call through a real coturn: heard both ways, relay ↔ re
   });
 
   await t.test('through the relay, a receiver without the call key gets packets but no frame opens', async () => {
-    await setWrongReceiveKey(bob.page, true);
+    await setCallHookMedia(bob.page, { ...RELAY, testWrongReceiveKey: true });
     await relayedCall(alice, bob);
     // Alice's keys are right: she decrypts Bob over the relay, so the call is up both ways.
-    await waitStats(alice.page, 'alice decrypting', (s) => s.connectionState === 'connected' && s.frames.decrypted > 50);
-    const sb = await waitStats(bob.page, 'bob receiving relayed frames that fail', (s) => s.packetsReceived > 50 && s.frames.failed > 50);
+    await waitStats(alice.page, 'alice decrypting', (s) => s.connectionState === 'connected' && s.frames.decrypted > 50, RELAY_MS);
+    const sb = await waitStats(bob.page, 'bob receiving relayed frames that fail', (s) => s.packetsReceived > 50 && s.frames.failed > 50, RELAY_MS);
     assertRelayed('bob', sb);
     assert.equal(sb.frames.decrypted, 0, 'no relayed frame authenticated without the call key');
     const heard = await dominantFrequency(bob.page, 'audio.call__audio');
@@ -216,7 +132,7 @@ test('a relay-only web call through a real coturn: heard both ways, relay ↔ re
     assert.equal(after.frames.decrypted, 0);
     assert.ok(after.frames.failed > sb.frames.failed, 'failures keep being counted');
     await hangUp(alice, bob);
-    await setWrongReceiveKey(bob.page, false);
+    await setCallHookMedia(bob.page, RELAY);
   });
 
   alice.assertClean();

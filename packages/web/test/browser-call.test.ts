@@ -10,75 +10,15 @@
 // zero-plaintext rule are checked at the media level (browser-call-media.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { withChromium } from '@sotto/test-support/browser';
-import type { Page } from 'playwright-core';
-import type { CallMediaStats } from '../src/calls/media.ts';
-import { BROWSER_REPORTS, requireBuiltClient, scratch, shot, SLOW_MS, startServe, WebUser } from './support/harness.ts';
-import { dominantFrequency, isTone, writeToneWav } from './support/tones.ts';
+import { BROWSER_REPORTS, shot, SLOW_MS, type WebUser } from './support/harness.ts';
+import { callPanel, lastCallStats, sentSdps, twoCallers, waitStats } from './support/calls.ts';
+import { dominantFrequency, isTone } from './support/tones.ts';
 
 const ALICE_HZ = 440;
 const BOB_HZ = 660;
 
-/** The hooks object the app looks for (src/calls/controller.ts CallTestHooks), defined in the page:
- *  it keeps every call's media, and the SDPs that media produced (what the SDK sends). */
-async function installHooks(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    type Media = Record<string, (...a: unknown[]) => Promise<unknown>>;
-    const hooks = {
-      calls: [] as unknown[],
-      sdps: [] as string[],
-      created(media: Media) {
-        hooks.calls.push(media);
-        for (const name of ['createOffer', 'acceptOffer']) {
-          const f = media[name]?.bind(media);
-          if (f === undefined) continue;
-          media[name] = async (...a: unknown[]) => {
-            const sdp = (await f(...a)) as string;
-            hooks.sdps.push(sdp);
-            return sdp;
-          };
-        }
-      },
-    };
-    (globalThis as unknown as { __sottoCallTestHooks: unknown }).__sottoCallTestHooks = hooks;
-  });
-}
-
-function lastCallStats(page: Page): Promise<CallMediaStats> {
-  return page.evaluate(() => {
-    const hooks = (globalThis as unknown as { __sottoCallTestHooks: { calls: { stats(): Promise<CallMediaStats> }[] } }).__sottoCallTestHooks;
-    const media = hooks.calls[hooks.calls.length - 1];
-    if (media === undefined) throw new Error('expected a call');
-    return media.stats();
-  });
-}
-
-function sentSdps(page: Page): Promise<string[]> {
-  return page.evaluate(() => (globalThis as unknown as { __sottoCallTestHooks: { sdps: string[] } }).__sottoCallTestHooks.sdps);
-}
-
-async function waitStats(page: Page, what: string, ok: (s: CallMediaStats) => boolean, ms = 15_000): Promise<CallMediaStats> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const s = await lastCallStats(page);
-    if (ok(s)) return s;
-    if (Date.now() > end) assert.fail(`${what}: not reached; last stats ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The call panel. */
-function panel(u: WebUser) {
-  const region = u.page.locator('section.call');
-  return {
-    region,
-    state: (state: string) => u.page.locator(`section.call[data-state="${state}"]`),
-    words: () => region.locator('.sas__words').textContent(),
-    code: () => region.locator('.sas__base32').textContent(),
-    button: (name: string) => region.getByRole('button', { name, exact: true }),
-  };
-}
+/** The call panel of `u`'s page. */
+const panel = (u: WebUser) => callPanel(u.page);
 
 /** Finds the voicemail from `from` (0:01–0:03) in `u`'s open conversation, presses Play, and waits
  *  until the decrypted recording loads as media from its blob: URL (CSP media-src 'self' blob:). */
@@ -109,25 +49,7 @@ async function call(from: WebUser, to: WebUser): Promise<void> {
 }
 
 test('browser calls: SAS on both screens, each hears the other, match verifies, mismatch warns, voicemail', async (t) => {
-  requireBuiltClient();
-  const dir = scratch(t, 'sotto-web-call-');
-  const aliceWav = join(dir, 'alice-440.wav');
-  const bobWav = join(dir, 'bob-660.wav');
-  writeToneWav(aliceWav, ALICE_HZ);
-  writeToneWav(bobWav, BOB_HZ);
-  const server = await startServe(join(dir, 'data'));
-  t.after(() => server.proc.stop('SIGKILL').then(() => undefined));
-  const [browserA, browserB] = await Promise.all([withChromium(t, { fakeAudioFile: aliceWav }), withChromium(t, { fakeAudioFile: bobWav })]);
-
-  const alice = await WebUser.open(browserA, server.url, 'alice', 'correct horse battery alice');
-  const bob = await WebUser.open(browserB, server.url, 'bob', 'bob likes long passphrases', { width: 360, height: 740 });
-  await Promise.all([alice.register(), bob.register()]);
-  await Promise.all([installHooks(alice.page), installHooks(bob.page)]);
-  await alice.startConversation('bob');
-  await alice.send('bob', 'Can I call you?');
-  await bob.conversation('alice').waitFor({ timeout: SLOW_MS });
-  await bob.openConversation('alice');
-  await alice.waitStatus('bob', 'Can I call you?', 'Delivered');
+  const { alice, bob } = await twoCallers(t, { prefix: 'sotto-web-call-', aliceHz: ALICE_HZ, bobHz: BOB_HZ, message: 'Can I call you?', bobViewport: { width: 360, height: 740 } });
 
   await t.test('(a, b, d) Alice calls, Bob accepts: same SAS, each hears the other, the words match', async () => {
     await call(alice, bob);

@@ -10,70 +10,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withChromium } from '@sotto/test-support/browser';
-import type { Page } from 'playwright-core';
-import type { CallMediaStats } from '../src/calls/media.ts';
-import { CliUser, type InteractiveProcess } from '../../cli/test/helpers.ts';
-import { dominantTone, loudestWindow, tone } from '../../cli/test/cli-call-support.ts';
+import { dominantTone, fromFloat, loudestWindow, tone, type StartedProcess } from '@sotto/test-support';
+import { CliUser } from '../../cli/test/helpers.ts';
 import { parseWav } from '../../cli/src/calls/wav.ts';
 import { encodeVoicemail } from '../../cli/src/calls/voicemail.ts';
 import { OGG_OPUS_MIME } from '../../cli/src/calls/ogg-opus.ts';
 import { BROWSER_REPORTS, requireBuiltClient, scratch, SLOW_MS, startServe, WebUser } from './support/harness.ts';
-import { dominantFrequency, isTone, writeToneWav } from './support/tones.ts';
+import { callPanel, installCallHooks, lastCallStats, waitStats } from './support/calls.ts';
+import { chromiumWithTone, dominantFrequency, isTone, writeToneWav } from './support/tones.ts';
 
 const WENDY_HZ = 660;
 const CARL_HZ = 440;
 const SAS_LINE = /^SAS: ([A-Za-z-]+) ([A-Za-z-]+) \(([ybndrfg8ejkmcpqxot1uwisza345h769]{4})\) — read it aloud and compare$/m;
 
-/** Keeps every call's media in the page (src/calls/controller.ts CallTestHooks), for its stats. */
-async function installHooks(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const hooks = {
-      calls: [] as unknown[],
-      created(media: unknown) {
-        hooks.calls.push(media);
-      },
-    };
-    (globalThis as unknown as { __sottoCallTestHooks: unknown }).__sottoCallTestHooks = hooks;
-  });
-}
-
-function lastCallStats(page: Page): Promise<CallMediaStats> {
-  return page.evaluate(() => {
-    const hooks = (globalThis as unknown as { __sottoCallTestHooks: { calls: { stats(): Promise<CallMediaStats> }[] } }).__sottoCallTestHooks;
-    const media = hooks.calls[hooks.calls.length - 1];
-    if (media === undefined) throw new Error('expected a call');
-    return media.stats();
-  });
-}
-
-async function waitDecrypting(page: Page): Promise<void> {
-  const end = Date.now() + 15_000;
-  for (;;) {
-    const s = await lastCallStats(page);
-    if (s.connectionState === 'connected' && s.frames.decrypted > 50) return;
-    if (Date.now() > end) assert.fail(`the browser never decrypted Carl's audio; last stats ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function panel(page: Page) {
-  const region = page.locator('section.call');
-  return {
-    state: (state: string) => page.locator(`section.call[data-state="${state}"]`),
-    words: () => region.locator('.sas__words').textContent(),
-    code: () => region.locator('.sas__base32').textContent(),
-    button: (name: string) => region.getByRole('button', { name, exact: true }),
-    region,
-  };
-}
-
 /** The checks both directions share, once the call is active on both sides. */
-async function checkActiveCall(wendy: WebUser, carl: InteractiveProcess): Promise<void> {
+async function checkActiveCall(wendy: WebUser, carl: StartedProcess): Promise<void> {
   const m = await carl.waitFor(SAS_LINE);
-  assert.equal(await panel(wendy.page).words(), `${m[1] ?? ''} ${m[2] ?? ''}`, "Wendy's screen shows the words of Carl's SAS line");
-  assert.equal(await panel(wendy.page).code(), m[3], "and the same code");
-  await waitDecrypting(wendy.page);
+  assert.equal(await callPanel(wendy.page).words(), `${m[1] ?? ''} ${m[2] ?? ''}`, "Wendy's screen shows the words of Carl's SAS line");
+  assert.equal(await callPanel(wendy.page).code(), m[3], "and the same code");
+  await waitStats(wendy.page, "the browser decrypting Carl's audio", (s) => s.connectionState === 'connected' && s.frames.decrypted > 50);
   const heard = await dominantFrequency(wendy.page, 'audio.call__audio');
   assert.ok(isTone(heard, CARL_HZ), `Wendy hears Carl's ${CARL_HZ} Hz, got ${JSON.stringify(heard)}`);
   const stats = await lastCallStats(wendy.page);
@@ -93,22 +48,20 @@ function checkRecording(path: string, stderr: string): void {
 test('browser ↔ CLI calls: same SAS on the screen and the terminal, each side hears the other, Chromium plays the CLI’s Ogg Opus', async (t) => {
   requireBuiltClient();
   const dir = scratch(t, 'sotto-web-cli-call-');
-  const wendyWav = join(dir, 'wendy-660.wav');
   const carlWav = join(dir, 'carl-440.wav');
-  writeToneWav(wendyWav, WENDY_HZ);
   writeToneWav(carlWav, CARL_HZ, 30); // played once by the CLI, then silence: long enough for both calls
   const server = await startServe(join(dir, 'data'));
   t.after(() => server.proc.stop('SIGKILL').then(() => undefined));
-  const started: InteractiveProcess[] = [];
+  const started: StartedProcess[] = [];
   t.after(() => {
-    for (const p of started) p.kill('SIGKILL');
+    for (const p of started) p.child.kill('SIGKILL');
   });
-  const [browser] = await Promise.all([withChromium(t, { fakeAudioFile: wendyWav })]);
+  const browser = await chromiumWithTone(t, dir, 'wendy', WENDY_HZ);
   const carl = new CliUser(join(dir, 'carl'), 'carl uses the terminal');
   const [wendy, registered] = await Promise.all([WebUser.open(browser, server.url, 'wendy', 'wendy uses the browser'), carl.run(['--server', server.url, 'register', 'carl'])]);
   assert.equal(registered.status, 0, registered.stderr);
   await wendy.register();
-  await installHooks(wendy.page);
+  await installCallHooks(wendy.page);
   await wendy.startConversation('carl');
   await wendy.send('carl', 'Call me?');
 
@@ -116,36 +69,36 @@ test('browser ↔ CLI calls: same SAS on the screen and the terminal, each side 
     const record = join(dir, 'carl-heard-a.wav');
     const calling = carl.startInteractive(['call', 'wendy', '--play', carlWav, '--record', record]);
     started.push(calling);
-    await panel(wendy.page).state('incoming').waitFor({ timeout: SLOW_MS });
-    assert.equal(await panel(wendy.page).region.getByRole('heading', { level: 2 }).textContent(), 'carl is calling you');
-    await panel(wendy.page).button('Accept').click();
-    await panel(wendy.page).state('active').waitFor({ timeout: 20_000 });
+    await callPanel(wendy.page).state('incoming').waitFor({ timeout: SLOW_MS });
+    assert.equal(await callPanel(wendy.page).region.getByRole('heading', { level: 2 }).textContent(), 'carl is calling you');
+    await callPanel(wendy.page).button('Accept').click();
+    await callPanel(wendy.page).state('active').waitFor({ timeout: 20_000 });
     await checkActiveCall(wendy, calling);
     await new Promise((r) => setTimeout(r, 1_200)); // Wendy's tone for Carl's recording
-    calling.kill('SIGINT'); // Ctrl-C: Carl hangs up
+    calling.child.kill('SIGINT'); // Ctrl-C: Carl hangs up
     const exit = await calling.exited;
     assert.equal(exit.status, 0, `carl's call exits 0 after Ctrl-C\n${calling.stderr()}`);
-    await panel(wendy.page).state('ended').getByText('carl ended the call.').waitFor({ timeout: 10_000 });
+    await callPanel(wendy.page).state('ended').getByText('carl ended the call.').waitFor({ timeout: 10_000 });
     checkRecording(record, calling.stderr());
-    await panel(wendy.page).button('Close').click();
+    await callPanel(wendy.page).button('Close').click();
   });
 
   await t.test('(b) the browser calls, `sotto answer` picks up', async () => {
     const record = join(dir, 'carl-heard-b.wav');
     const answering = carl.startInteractive(['answer', '--wait', '60', '--play', carlWav, '--record', record]);
     started.push(answering);
-    await answering.waitFor(/sotto: waiting for a call/, 'stderr');
+    await answering.waitFor(/sotto: waiting for a call/, { stream: 'stderr' });
     await wendy.page.getByRole('button', { name: 'Call carl', exact: true }).click();
-    await panel(wendy.page).state('active').waitFor({ timeout: 20_000 });
+    await callPanel(wendy.page).state('active').waitFor({ timeout: 20_000 });
     await checkActiveCall(wendy, answering);
     await new Promise((r) => setTimeout(r, 1_200));
-    await panel(wendy.page).button('Hang up').click();
+    await callPanel(wendy.page).button('Hang up').click();
     const exit = await answering.exited;
     assert.equal(exit.status, 0, `carl's answer exits 0 on the remote hang-up\n${answering.stderr()}`);
     assert.match(answering.stderr(), /sotto: incoming call from wendy \(unverified\); answering/);
     assert.match(answering.stderr(), /call ended \(hangup, by wendy\)/);
     checkRecording(record, answering.stderr());
-    await panel(wendy.page).button('Close').click();
+    await callPanel(wendy.page).button('Close').click();
   });
 
   await t.test("Chromium decodes the CLI's voicemail file (Ogg Opus): the tone, the length", async () => {
@@ -157,33 +110,17 @@ test('browser ↔ CLI calls: same SAS on the screen and the terminal, each side 
         const ctx = new OfflineAudioContext(1, 48_000, 48_000);
         const audio = await ctx.decodeAudioData(data.buffer);
         const s = audio.getChannelData(0);
-        // Goertzel at each candidate, over the middle second.
+        // The middle second, judged in Node like every other recording.
         const mid = s.subarray(Math.floor(audio.length / 2) - 24_000, Math.floor(audio.length / 2) + 24_000);
-        let best = 0;
-        let bestP = -1;
-        for (let hz = 100; hz <= 3000; hz += 20) {
-          const c = 2 * Math.cos((2 * Math.PI * hz) / audio.sampleRate);
-          let s1 = 0;
-          let s2 = 0;
-          for (const x of mid) {
-            const s0 = x + c * s1 - s2;
-            s2 = s1;
-            s1 = s0;
-          }
-          const p = s1 * s1 + s2 * s2 - c * s1 * s2;
-          if (p > bestP) {
-            bestP = p;
-            best = hz;
-          }
-        }
-        return { canPlay, seconds: audio.duration, rate: audio.sampleRate, dominant: best };
+        return { canPlay, seconds: audio.duration, rate: audio.sampleRate, mid: Array.from(mid) };
       },
       { b64: Buffer.from(bytes).toString('base64'), mime: OGG_OPUS_MIME },
     );
     assert.notEqual(got.canPlay, '', `Chromium's <audio> plays ${OGG_OPUS_MIME}`);
     assert.equal(durationMs, 1500);
     assert.ok(Math.abs(got.seconds - 1.5) < 0.01, `Chromium reads the end-trimmed length, 1.5 s (got ${got.seconds} s)`);
-    assert.equal(got.dominant, CARL_HZ, `and hears the ${CARL_HZ} Hz tone, got ${got.dominant} Hz`);
+    const dominant = dominantTone(fromFloat(got.mid)).dominant;
+    assert.equal(dominant, CARL_HZ, `and hears the ${CARL_HZ} Hz tone, got ${dominant} Hz`);
   });
 
   // No TURN server: GET /v1/calls/turn answers 404, which Chromium reports on the console.

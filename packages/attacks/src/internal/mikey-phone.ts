@@ -10,7 +10,7 @@
 //   * it passes the caller URI from signalling to respondToCall, so IDRi must match it;
 //   * SRTP receivers keep the RFC 3711 §3.3.2 replay list.
 // What the user sees is `events`: a connected call with the peer the software names, or a refusal with its code.
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import {
   EscrowError,
   initiateCall,
@@ -28,6 +28,7 @@ import { AttacksError } from '../errors.ts';
 import { NETWORK_WAIT_MS } from '../limits.ts';
 import { KEY_MGMT_PREFIX, parseSignalling, sendDatagram, type MikeyNetwork, type UdpAddress } from '../mallory/mikey-network.ts';
 import { decodeRtpHeader, SrtpReceiver, SrtpSender, srtpSessionKeys, type SrtpRejection } from './srtp.ts';
+import { bindLoopback, closeSocket } from './udp.ts';
 
 /** RTP payload type of the modelled media (dynamic range, RFC 3551 §3). */
 const MEDIA_PAYLOAD_TYPE = 96;
@@ -65,17 +66,6 @@ interface CallState extends PhoneCall {
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
-}
-
-function bindLoopback(): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-  });
 }
 
 function addressOf(socket: Socket): UdpAddress {
@@ -223,7 +213,7 @@ export class MikeyPhone {
   async close(): Promise<void> {
     for (const call of this.#calls.values()) call.media.close();
     for (const p of this.#pendingOutgoing.values()) p.media.close();
-    await new Promise<void>((resolve) => this.#signalling.close(() => { resolve(); }));
+    await closeSocket(this.#signalling);
   }
 
   #wake(): void {

@@ -17,7 +17,7 @@
 // reads it. Not modelled: Opus, RTP/RTCP, ICE checks and the DTLS-SRTP layer WebRTC puts around every frame
 // (tested with real WebRTC in packages/web and packages/cli); a datagram carries one SFrame frame and nothing
 // else, the worst case for the endpoints.
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { CallMedia, CallMediaKey } from '@sotto/client';
 import { fastProvider } from '@sotto/crypto';
@@ -25,6 +25,7 @@ import { isProtocolError, SframeReceiver, SframeSender } from '@sotto/protocol';
 import { AttacksError } from '../errors.ts';
 import { addressKey, parseAddress, sendDatagram, type UdpAddress } from '../mallory/mikey-network.ts';
 import type { CallRelay } from '../mallory/call-relay.ts';
+import { bindLoopback } from './udp.ts';
 
 /** What the scoring learns through `revealKeys` (copies; the SDK erases its own at the end of the call). */
 export interface RevealedCallKeys {
@@ -76,17 +77,6 @@ function sdp(opts: { fingerprint: Uint8Array; type: 'offer' | 'answer'; relayed:
 export function relayedAddressOf(sdpText: string): UdpAddress | undefined {
   const m = /^a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ relay\b/m.exec(sdpText);
   return m === null ? undefined : parseAddress(`${m[1] ?? ''}:${m[2] ?? ''}`);
-}
-
-function bindLoopback(): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-  });
 }
 
 export class SframeMedia implements CallMedia {

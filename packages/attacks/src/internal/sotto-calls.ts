@@ -41,13 +41,6 @@ export interface CallPair {
   readonly calleeMedia: SframeMedia;
 }
 
-/** "ERR_A ← ERR_B": an error's code and the codes of its causes. */
-export function causes(e: unknown): string {
-  const parts: string[] = [];
-  for (let c: unknown = e; c instanceof Error; c = c.cause) parts.push((c as { code?: unknown }).code === undefined ? c.name : String((c as { code?: unknown }).code));
-  return parts.join(' ← ');
-}
-
 /** "ERR_A ×3, ERR_B ×1" for a count map. */
 export function describeCounts(counts: ReadonlyMap<string, number>): string {
   return [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${n}`).join(', ');

@@ -13,7 +13,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAccount, type ReceivedMessage, type SottoClient } from '@sotto/client';
+import { createAccount, isClientError, type ReceivedMessage, type SottoClient } from '@sotto/client';
 import { nodeWebSocket, softwareKeystore } from '@sotto/client/node';
 import { startServer } from '@sotto/server';
 import { AttacksError } from '../errors.ts';
@@ -34,6 +34,24 @@ export interface Said {
   readonly from: string;
   readonly to: string;
   readonly text: string;
+}
+
+/** "ERR_A ← ERR_B": an error's code and the codes of its causes (what an SDK reported, for the evidence). */
+export function causes(e: unknown): string {
+  const parts: string[] = [];
+  for (let c: unknown = e; c instanceof Error; c = c.cause) parts.push((c as { code?: unknown }).code === undefined ? c.name : String((c as { code?: unknown }).code));
+  return parts.join(' ← ');
+}
+
+/** `success` when `p` resolves, the ClientError's code when it rejects with one (anything else is rethrown). */
+export async function clientErrorCode(p: Promise<unknown>, success: string): Promise<string> {
+  try {
+    await p;
+    return success;
+  } catch (e) {
+    if (isClientError(e)) return e.code;
+    throw e;
+  }
 }
 
 type Server = Awaited<ReturnType<typeof startServer>>;

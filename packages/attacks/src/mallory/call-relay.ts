@@ -10,10 +10,11 @@
 // What is not modelled: the TURN protocol itself (Allocate, permissions, channel framing) and the DTLS-SRTP layer a
 // WebRTC stack puts around each frame; a datagram here carries one SFrame frame and nothing else, the worst case
 // for the endpoints (the relay sees exactly what SFrame protects).
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import { AttacksError } from '../errors.ts';
 import { MAX_CAPTURE_BYTES, MAX_DATAGRAM_BYTES } from '../limits.ts';
 import { addressKey, sendDatagram, type UdpAddress } from './mikey-network.ts';
+import { bindLoopback, closeSocket } from '../internal/udp.ts';
 
 /** One datagram as it reached an allocation (before any rewrite), or as mallory injected it. */
 export interface RelayedDatagram {
@@ -32,17 +33,6 @@ export type MediaTamper = (d: { readonly allocation: string; readonly bytes: Uin
 interface Allocation {
   readonly socket: Socket;
   readonly owner: UdpAddress;
-}
-
-function bindLoopback(): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-  });
 }
 
 export class CallRelay {
@@ -90,7 +80,7 @@ export class CallRelay {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#allocations.values()].map((a) => new Promise<void>((resolve) => a.socket.close(() => { resolve(); }))));
+    await Promise.all([...this.#allocations.values()].map((a) => closeSocket(a.socket)));
     this.#allocations.clear();
   }
 

@@ -12,9 +12,10 @@
 //     between the two media addresses it learned from the signalling (like an SBC or a TURN relay);
 //   * routing is the provider's: `divert(uri, address)` makes calls to `uri` reach another phone (mallory's).
 // The relay never decrypts anything by itself; the attacks decide what mallory knows.
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import { AttacksError } from '../errors.ts';
 import { MAX_CAPTURE_BYTES, MAX_DATAGRAM_BYTES } from '../limits.ts';
+import { bindLoopback, closeSocket } from '../internal/udp.ts';
 
 /** RFC 4567 §3.1: the SDP attribute that carries a MIKEY message, base64-encoded, in an INVITE's body. */
 export const KEY_MGMT_PREFIX = 'a=key-mgmt:mikey ';
@@ -40,17 +41,6 @@ export type SignallingTamper = (bytes: Uint8Array) => Uint8Array | 'drop';
 
 export function addressKey(a: UdpAddress): string {
   return `${a.address}:${a.port}`;
-}
-
-function bindLoopback(): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-  });
 }
 
 export function sendDatagram(socket: Socket, bytes: Uint8Array, to: UdpAddress): Promise<void> {
@@ -178,7 +168,7 @@ export class MikeyNetwork {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#signalling, this.#media].map((s) => new Promise<void>((resolve) => s.close(() => { resolve(); }))));
+    await Promise.all([this.#signalling, this.#media].map(closeSocket));
   }
 
   #record(channel: CapturedDatagram['channel'], bytes: Uint8Array, from: RemoteInfo): void {

@@ -23,18 +23,15 @@ import {
   decodePrekeyBundle,
   decodeSendMessageRequest,
   encodeAccountResponse,
-  encodePrekeyBundle,
   encodeSendMessageResponse,
   encodeServerFrame,
   IdentityKeyPair,
   initiateSession,
-  KemPrekeyPrivate,
   MemoryPrekeyStore,
   parseIdentityPublicKey,
   receiveSealed,
   sealEnvelope,
   sessionEncrypt,
-  SignedPrekeyPrivate,
   verifyPrekeyBundle,
   type CalleePending,
   type CallerPending,
@@ -44,6 +41,7 @@ import { AttacksError } from '../errors.ts';
 import { systemRng } from '../internal/rng.ts';
 import { SframeMedia } from '../internal/sframe-media.ts';
 import type { CallRelay } from './call-relay.ts';
+import { forgeIdentity } from './sotto-keys.ts';
 import type { ProxyResponse, RecordingProxy } from './proxy.ts';
 
 /** docs/protocol/09 §9.6: every account's first (and only) device. */
@@ -70,13 +68,8 @@ export class Impostor {
   }
 
   static async create(username: string): Promise<Impostor> {
-    const identity = await IdentityKeyPair.generate(fastProvider, systemRng);
-    const spk = await SignedPrekeyPrivate.generate(fastProvider, systemRng, identity, 1);
-    const kem = await KemPrekeyPrivate.generate(fastProvider, systemRng, identity, 2, true);
-    const store = new MemoryPrekeyStore();
-    store.addSignedPrekey(spk);
-    store.addKemPrekeys([kem]);
-    return new Impostor(username, identity, encodePrekeyBundle({ identityKey: identity.publicKey, signedPrekey: spk.public, kemPrekey: kem.public }), store);
+    const { identity, bundle, store } = await forgeIdentity(fastProvider, systemRng);
+    return new Impostor(username, identity, bundle, store);
   }
 
   /** Opens an envelope sent to the impersonated user (the session it starts or continues is kept). */

@@ -7,8 +7,10 @@ import { openSoftwareKeystore } from '@sotto/client/node';
 import {
   acceptPrekeyMessage,
   decodeSession,
+  encodePrekeyBundle,
   IdentityKeyPair,
   KemPrekeyPrivate,
+  MemoryPrekeyStore,
   OneTimePrekeyPrivate,
   openEnvelope,
   ProtocolError,
@@ -21,6 +23,24 @@ import {
   type Session,
 } from '@sotto/protocol';
 import { decodedViews, type RecordedEnvelope } from './sotto-recording.ts';
+
+/** Mallory's own keys for impersonating someone: an identity, a bundle it signed (signed prekey 1 and the
+ *  last-resort ML-KEM prekey 2, no one-time prekey) and the prekey store that answers first messages to it. */
+export interface ForgedIdentity {
+  readonly identity: IdentityKeyPair;
+  readonly bundle: Uint8Array;
+  readonly store: MemoryPrekeyStore;
+}
+
+export async function forgeIdentity(crypto: CryptoProvider, rng: Rng): Promise<ForgedIdentity> {
+  const identity = await IdentityKeyPair.generate(crypto, rng);
+  const spk = await SignedPrekeyPrivate.generate(crypto, rng, identity, 1);
+  const kem = await KemPrekeyPrivate.generate(crypto, rng, identity, 2, true);
+  const store = new MemoryPrekeyStore();
+  store.addSignedPrekey(spk);
+  store.addKemPrekeys([kem]);
+  return { identity, bundle: encodePrekeyBundle({ identityKey: identity.publicKey, signedPrekey: spk.public, kemPrekey: kem.public }), store };
+}
 
 /** Everything usable found in a stolen keystore. */
 export interface StolenKeys {

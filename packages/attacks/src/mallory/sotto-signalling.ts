@@ -1,10 +1,21 @@
 // What mallory, as the server, knows about the traffic it relays without opening anything (docs/protocol/09): which
 // WebSocket connection belongs to which account (the token it issued on POST /v1/auth/token and the `auth` frame
 // that presented it), which message ids a client acknowledged, and which sends went to whom. The Sotto-calls
-// scenarios use it to aim their rewrites and injections at one user's connection, as a malicious server can.
-import { decodeAckRequest, decodeClientFrame, decodeTokenRequest, decodeTokenResponse, encodeBase64url } from '@sotto/protocol';
+// scenarios use it to aim their rewrites and injections at one user's connection, as a malicious server can;
+// rewriteDeliveredEnvelopes is the rewrite itself, shared with the message scenarios.
+import {
+  decodeAckRequest,
+  decodeClientFrame,
+  decodeFetchResponse,
+  decodeServerFrame,
+  decodeTokenRequest,
+  decodeTokenResponse,
+  encodeBase64url,
+  encodeFetchResponse,
+  encodeServerFrame,
+} from '@sotto/protocol';
 import { AttacksError } from '../errors.ts';
-import type { Recorded, RecordedHttp } from './proxy.ts';
+import type { ProxyHooks, ProxyResponse, Recorded, RecordedHttp } from './proxy.ts';
 
 /** The latest WebSocket connection on which `username`'s device authenticated. */
 export function connectionOf(records: readonly Recorded[], username: string): number {
@@ -47,4 +58,21 @@ export function ackedIds(records: readonly Recorded[]): Set<string> {
 /** Recorded sends (PUT /v1/messages/<to>/<device>) addressed to `to`. */
 export function sendsTo(records: readonly Recorded[], to: string): RecordedHttp[] {
   return records.filter((r): r is RecordedHttp => r.kind === 'http' && r.method === 'PUT' && r.path.startsWith(`/v1/messages/${to}/`));
+}
+
+/** Proxy hooks that pass every envelope the server delivers through `rewrite`: those pushed in WebSocket
+ *  `message` frames (on `connection` only, when given) and those fetched with GET /v1/messages. */
+export function rewriteDeliveredEnvelopes(rewrite: (envelope: Uint8Array) => Uint8Array, connection?: number): ProxyHooks {
+  return {
+    toClientFrame: (c, text) => {
+      if (connection !== undefined && c !== connection) return undefined;
+      const frame = decodeServerFrame(text);
+      return frame.type === 'message' ? encodeServerFrame({ ...frame, envelope: rewrite(frame.envelope) }) : undefined;
+    },
+    response: (req, res): ProxyResponse | undefined => {
+      if (req.method !== 'GET' || !req.path.startsWith('/v1/messages') || res.status !== 200) return undefined;
+      const f = decodeFetchResponse(res.body);
+      return { ...res, body: new TextEncoder().encode(encodeFetchResponse({ ...f, messages: f.messages.map((m) => ({ ...m, envelope: rewrite(m.envelope) })) })) };
+    },
+  };
 }

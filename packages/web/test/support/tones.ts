@@ -3,29 +3,23 @@
 // dominant frequency of what the other side's <audio> plays, measured with an AnalyserNode. A tone
 // that arrives is heard at its own frequency; ciphertext or nothing is not.
 import { writeFileSync } from 'node:fs';
-import type { Page } from 'playwright-core';
+import { join } from 'node:path';
+import { tone } from '@sotto/test-support';
+import { withChromium, type LaunchOptions } from '@sotto/test-support/browser';
+import type { Browser, Page } from 'playwright-core';
+import { encodeWav } from '../../../cli/src/calls/wav.ts';
 
-/** A 16-bit mono PCM WAV of a sine at `hz` (48 kHz, `seconds` long, Chromium loops it). */
+/** A 16-bit mono PCM WAV of a sine at `hz` (48 kHz, `seconds` long, Chromium loops it), at half scale. */
 export function writeToneWav(path: string, hz: number, seconds = 4): void {
-  const rate = 48_000;
-  const n = rate * seconds;
-  const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(Math.sin((2 * Math.PI * hz * i) / rate) * 0.5 * 32767), i * 2);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVE', 8, 'ascii');
-  header.write('fmt ', 12, 'ascii');
-  header.writeUInt32LE(16, 16); // PCM fmt chunk size
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // mono
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28); // byte rate
-  header.writeUInt16LE(2, 32); // block align
-  header.writeUInt16LE(16, 34); // bits per sample
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(data.length, 40);
-  writeFileSync(path, Buffer.concat([header, data]));
+  writeFileSync(path, encodeWav(tone(hz, seconds, 16_384), 48_000, 1));
+}
+
+/** One person's browser: Chromium whose fake microphone plays `hz` (written to <dir>/<who>-<hz>.wav;
+ *  the file is a launch flag, so one browser per person), closed when the test ends. */
+export function chromiumWithTone(t: Parameters<typeof withChromium>[0], dir: string, who: string, hz: number, opts: Omit<LaunchOptions, 'fakeAudioFile'> = {}): Promise<Browser> {
+  const wav = join(dir, `${who}-${hz}.wav`);
+  writeToneWav(wav, hz);
+  return withChromium(t, { ...opts, fakeAudioFile: wav });
 }
 
 /** What the page heard: the strongest frequency (Hz) and its level (dBFS), or no frequency when the

@@ -10,12 +10,12 @@
 //     16-byte tag cut to 8 bytes (a "weaker suite" would need a shorter tag or another cipher, and no field names
 //     either).
 // What bob's phone does is the result: ring, show, or play anything altered, or drop it and count why.
-import { decodeFetchResponse, decodeServerFrame, decodeSframeHeader, encodeFetchResponse, encodeServerFrame } from '@sotto/protocol';
+import { decodeSframeHeader } from '@sotto/protocol';
 import { AttacksError } from '../../errors.ts';
-import { causes, describeCounts, SottoCallWorld } from '../../internal/sotto-calls.ts';
+import { describeCounts, SottoCallWorld } from '../../internal/sotto-calls.ts';
+import { causes } from '../../internal/sotto-world.ts';
 import { until } from '../../internal/wait.ts';
-import { connectionOf } from '../../mallory/sotto-signalling.ts';
-import type { ProxyResponse } from '../../mallory/proxy.ts';
+import { connectionOf, rewriteDeliveredEnvelopes } from '../../mallory/sotto-signalling.ts';
 import type { AttackResult, Scenario } from '../../scenario.ts';
 
 export interface SignallingDowngrade {
@@ -66,18 +66,7 @@ export async function runSottoCallsDowngrade(): Promise<SottoCallsDowngradeEvide
     ];
     const signallingAttempts: SignallingDowngrade[] = [];
     for (const { what, rewrite } of envelopeRewrites) {
-      proxy.setHooks({
-        toClientFrame: (connection, text) => {
-          if (connection !== bobConnection) return undefined;
-          const frame = decodeServerFrame(text);
-          return frame.type === 'message' ? encodeServerFrame({ ...frame, envelope: rewrite(frame.envelope) }) : undefined;
-        },
-        response: (req, res): ProxyResponse | undefined => {
-          if (req.method !== 'GET' || !req.path.startsWith('/v1/messages') || res.status !== 200) return undefined;
-          const f = decodeFetchResponse(res.body);
-          return { ...res, body: new TextEncoder().encode(encodeFetchResponse({ ...f, messages: f.messages.map((m) => ({ ...m, envelope: rewrite(m.envelope) })) })) };
-        },
-      });
+      proxy.setHooks(rewriteDeliveredEnvelopes(rewrite, bobConnection));
       const errors = bob.errors.length;
       const rang = bob.rung.length;
       const call = await alice.user.client.placeCall(bob.name, await cw.endpoint(`alice (${what})`));

@@ -12,15 +12,14 @@
 //       alters the sealed envelopes of one step at a time — the offer to bob, the answer to dave, the confirm to
 //       bob — in a call dave → bob (contacts with an honest session).
 // What each victim's phone shows is the result.
-import { isClientError, type Call } from '@sotto/client';
-import { decodeFetchResponse, decodeServerFrame, encodeFetchResponse, encodeServerFrame } from '@sotto/protocol';
+import type { Call } from '@sotto/client';
 import { AttacksError } from '../../errors.ts';
 import { NO_KEYS } from '../../internal/sframe-media.ts';
-import { causes, SottoCallWorld, type CallPair, type CallParty } from '../../internal/sotto-calls.ts';
+import { SottoCallWorld, type CallPair, type CallParty } from '../../internal/sotto-calls.ts';
+import { causes, clientErrorCode } from '../../internal/sotto-world.ts';
 import { until } from '../../internal/wait.ts';
 import { CallMitm } from '../../mallory/sotto-call-mitm.ts';
-import type { ProxyResponse } from '../../mallory/proxy.ts';
-import { connectionOf, sendsTo } from '../../mallory/sotto-signalling.ts';
+import { connectionOf, rewriteDeliveredEnvelopes, sendsTo } from '../../mallory/sotto-signalling.ts';
 import { worstOutcome, type AttackResult, type Outcome, type Scenario } from '../../scenario.ts';
 
 export interface VerifiedContactCall {
@@ -86,34 +85,13 @@ const flipLastByte = (e: Uint8Array): Uint8Array => {
   return out;
 };
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'placed';
-  } catch (e) {
-    if (isClientError(e)) return e.code;
-    throw e;
-  }
-}
-
 /** (c): one call dave → bob with the envelopes of one step altered on their way. */
 async function tamperedCall(cw: SottoCallWorld, dave: CallParty, bob: CallParty, step: TamperedStep['step']): Promise<TamperedStep> {
   const proxy = cw.world.proxy;
   const target = step === 'answer to dave' ? dave : bob;
   const connection = connectionOf(proxy.records, target.name);
   const tamper = (): void => {
-    proxy.setHooks({
-      toClientFrame: (c, text) => {
-        if (c !== connection) return undefined;
-        const frame = decodeServerFrame(text);
-        return frame.type === 'message' ? encodeServerFrame({ ...frame, envelope: flipLastByte(frame.envelope) }) : undefined;
-      },
-      response: (req, res): ProxyResponse | undefined => {
-        if (req.method !== 'GET' || !req.path.startsWith('/v1/messages') || res.status !== 200) return undefined;
-        const f = decodeFetchResponse(res.body);
-        return { ...res, body: new TextEncoder().encode(encodeFetchResponse({ ...f, messages: f.messages.map((m) => ({ ...m, envelope: flipLastByte(m.envelope) })) })) };
-      },
-    });
+    proxy.setHooks(rewriteDeliveredEnvelopes(flipLastByte, connection));
   };
   const daveMedia = await cw.endpoint(`dave (${step})`);
   const bobMedia = await cw.endpoint(`bob (${step})`);
@@ -167,7 +145,7 @@ export async function runSottoCallsKeySubstitution(): Promise<SottoCallsKeySubst
     // (a) carol, who verified bob, calls him.
     const carolMedia = await cw.endpoint('carol');
     const before = cw.world.proxy.records.length;
-    const placeCall = await codeOf(carol.user.client.placeCall(bob.name, carolMedia));
+    const placeCall = await clientErrorCode(carol.user.client.placeCall(bob.name, carolMedia), 'placed');
     const carolSees = (await carol.user.client.contacts()).find((c) => c.username === bob.name);
     const offersSent = sendsTo(cw.world.proxy.records.slice(before), bob.name).length;
     const verified: VerifiedContactCall = {

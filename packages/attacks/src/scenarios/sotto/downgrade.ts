@@ -8,10 +8,10 @@
 // rejection; afterwards both conversations must still work.
 import { isClientError } from '@sotto/client';
 import { fastProvider } from '@sotto/crypto';
-import { decodeFetchResponse, decodePrekeyBundle, decodeServerFrame, encodeFetchResponse, encodePrekeyBundle, encodeServerFrame, IdentityKeyPair, KemPrekeyPrivate, SignedPrekeyPrivate } from '@sotto/protocol';
+import { decodePrekeyBundle, encodePrekeyBundle, IdentityKeyPair, KemPrekeyPrivate, SignedPrekeyPrivate } from '@sotto/protocol';
 import { systemRng } from '../../internal/rng.ts';
-import { SottoWorld } from '../../internal/sotto-world.ts';
-import type { ProxyResponse } from '../../mallory/proxy.ts';
+import { causes, SottoWorld } from '../../internal/sotto-world.ts';
+import { rewriteDeliveredEnvelopes } from '../../mallory/sotto-signalling.ts';
 import type { AttackResult, Scenario } from '../../scenario.ts';
 
 export interface EnvelopeDowngrade {
@@ -34,12 +34,6 @@ export interface SottoDowngradeEvidence extends AttackResult {
   readonly conversationsStillWork: boolean;
 }
 
-function causes(e: unknown): string {
-  const parts: string[] = [];
-  for (let c: unknown = e; c instanceof Error; c = c.cause) parts.push((c as { code?: unknown }).code === undefined ? c.name : String((c as { code?: unknown }).code));
-  return parts.join(' ← ');
-}
-
 export async function runSottoDowngrade(): Promise<SottoDowngradeEvidence> {
   const world = await SottoWorld.create();
   try {
@@ -58,17 +52,7 @@ export async function runSottoDowngrade(): Promise<SottoDowngradeEvidence> {
         e[0] = version;
         return e;
       };
-      world.proxy.setHooks({
-        toClientFrame: (_c, text) => {
-          const frame = decodeServerFrame(text);
-          return frame.type === 'message' ? encodeServerFrame({ ...frame, envelope: rewrite(frame.envelope) }) : undefined;
-        },
-        response: (req, res): ProxyResponse | undefined => {
-          if (req.method !== 'GET' || !req.path.startsWith('/v1/messages') || res.status !== 200) return undefined;
-          const f = decodeFetchResponse(res.body);
-          return { ...res, body: new TextEncoder().encode(encodeFetchResponse({ ...f, messages: f.messages.map((m) => ({ ...m, envelope: rewrite(m.envelope) })) })) };
-        },
-      });
+      world.proxy.setHooks(rewriteDeliveredEnvelopes(rewrite));
       const text = `Version ${version} test message.`;
       await alice.client.sendText(bob.username, text);
       const reported: string[] = [];

@@ -10,22 +10,12 @@
 // refused (docs/protocol/10 §10.4: a changed contact gets nothing until the user confirms, verified or not).
 // Controls, so that "mallory read 0" means something: dave's first-contact message is read by the same code,
 // and carol, after accepting the new key unchecked, sends once more and mallory reads that.
-import { isClientError, type Contact } from '@sotto/client';
+import type { Contact } from '@sotto/client';
 import { fastProvider } from '@sotto/crypto';
-import {
-  decodeAccountResponse,
-  encodeAccountResponse,
-  encodePrekeyBundle,
-  IdentityKeyPair,
-  KemPrekeyPrivate,
-  MemoryPrekeyStore,
-  ProtocolError,
-  receiveSealed,
-  SignedPrekeyPrivate,
-  type Session,
-} from '@sotto/protocol';
+import { decodeAccountResponse, encodeAccountResponse, ProtocolError, receiveSealed, type Session } from '@sotto/protocol';
 import { systemRng } from '../../internal/rng.ts';
-import { SottoWorld, type SottoUser } from '../../internal/sotto-world.ts';
+import { clientErrorCode, SottoWorld, type SottoUser } from '../../internal/sotto-world.ts';
+import { forgeIdentity } from '../../mallory/sotto-keys.ts';
 import { recordedEnvelopes } from '../../mallory/sotto-recording.ts';
 import { worstOutcome, type AttackResult, type Outcome, type Scenario } from '../../scenario.ts';
 
@@ -56,16 +46,6 @@ export interface SottoKeySubstitutionEvidence extends AttackResult {
   readonly rewrites: number;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'sent';
-  } catch (e) {
-    if (isClientError(e)) return e.code;
-    throw e;
-  }
-}
-
 export async function runSottoKeySubstitution(): Promise<SottoKeySubstitutionEvidence> {
   const world = await SottoWorld.create();
   try {
@@ -79,13 +59,7 @@ export async function runSottoKeySubstitution(): Promise<SottoKeySubstitutionEvi
     await world.drain();
 
     // Mallory's "bob": its own identity and a bundle it signs.
-    const fake = await IdentityKeyPair.generate(fastProvider, systemRng);
-    const spk = await SignedPrekeyPrivate.generate(fastProvider, systemRng, fake, 1);
-    const kem = await KemPrekeyPrivate.generate(fastProvider, systemRng, fake, 2, true);
-    const store = new MemoryPrekeyStore();
-    store.addSignedPrekey(spk);
-    store.addKemPrekeys([kem]);
-    const fakeBundle = encodePrekeyBundle({ identityKey: fake.publicKey, signedPrekey: spk.public, kemPrekey: kem.public });
+    const { identity: fake, bundle: fakeBundle, store } = await forgeIdentity(fastProvider, systemRng);
     let rewrites = 0;
     const from = world.proxy.records.length;
     world.proxy.setHooks({
@@ -108,13 +82,13 @@ export async function runSottoKeySubstitution(): Promise<SottoKeySubstitutionEvi
     const attempt = async (user: SottoUser, who: SubstitutionVictim['who'], then: 'compare' | 'accept' | 'nothing'): Promise<SubstitutionVictim> => {
       const text = `${after} (from ${user.username})`;
       const trustedBefore = (await user.client.contacts()).find((x) => x.username === bob.username)?.identityKey;
-      const send = await codeOf(user.client.sendText(bob.username, text));
+      const send = await clientErrorCode(user.client.sendText(bob.username, text), 'sent');
       if (send === 'sent') world.said.push({ from: user.username, to: bob.username, text });
       let comparison: string | undefined;
       if (then === 'compare') {
         // dave and bob compare safety numbers out of band (bob reads his digits aloud).
         const real = await bob.client.safetyNumber(user.username);
-        comparison = await codeOf(user.client.verify(bob.username, real.digits, 'safety-number'));
+        comparison = await clientErrorCode(user.client.verify(bob.username, real.digits, 'safety-number'), 'sent');
         if (comparison === 'sent') comparison = 'match';
       }
       const contact = (await user.client.contacts()).find((c) => c.username === bob.username);
@@ -129,7 +103,7 @@ export async function runSottoKeySubstitution(): Promise<SottoKeySubstitutionEvi
       // The control: what the refusal held back goes through once the user accepts without checking.
       await user.client.acceptNewKey(bob.username);
       const acceptedText = `Accepted the new key without checking; ${after} (from ${user.username})`;
-      const sendAfter = await codeOf(user.client.sendText(bob.username, acceptedText));
+      const sendAfter = await clientErrorCode(user.client.sendText(bob.username, acceptedText), 'sent');
       if (sendAfter === 'sent') world.said.push({ from: user.username, to: bob.username, text: acceptedText });
       return { ...victim, afterAccepting: { send: sendAfter, readByMallory: (await malloryReads(acceptedText)).length } };
     };

@@ -1,14 +1,32 @@
 // Audio a call test can judge (shared/notes/browser-calls.md "Audio that a test can judge"): a pure
 // tone per side, and the Goertzel algorithm (a single-bin DFT) to find which tone a recording holds and
 // how far it stands above every other candidate frequency. "Some audio" is not enough: ciphertext fed
-// to an Opus decoder plays as loud noise, which has energy everywhere.
-import { CALL_SAMPLE_RATE } from '../src/calls/wav.ts';
+// to an Opus decoder plays as loud noise, which has energy everywhere. Used by the CLI's and the web
+// client's call tests alike (signed 16-bit samples, as WAV and Opus carry them).
+
+/** The rate call audio runs at (RFC 7587 §4.1: Opus RTP always uses a 48 kHz clock). */
+const CALL_SAMPLE_RATE = 48_000;
 
 /** `seconds` of a sine at `hz`, mono 48 kHz, amplitude `amplitude` (of 32767). */
 export function tone(hz: number, seconds: number, amplitude = 12_000, rate = CALL_SAMPLE_RATE): Int16Array {
   const out = new Int16Array(Math.round(seconds * rate));
   for (let i = 0; i < out.length; i++) out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / rate));
   return out;
+}
+
+/** Interleaves a mono signal into two identical channels. */
+export function stereo(mono: Int16Array): Int16Array {
+  const out = new Int16Array(mono.length * 2);
+  mono.forEach((x, i) => {
+    out[2 * i] = x;
+    out[2 * i + 1] = x;
+  });
+  return out;
+}
+
+/** Float samples in [-1, 1] (Web Audio's) as signed 16-bit ones. */
+export function fromFloat(samples: ArrayLike<number>): Int16Array {
+  return Int16Array.from(samples, (x) => Math.round(Math.max(-1, Math.min(1, x)) * 32767));
 }
 
 /** Power of `samples` at `hz` (Goertzel; normalised by the length squared). */
