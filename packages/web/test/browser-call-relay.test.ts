@@ -30,24 +30,45 @@ const RELAY_MS = 20_000;
 
 const panel = (u: WebUser) => callPanel(u.page);
 
-/** Starts watching for the TURN credentials the page fetches from GET /v1/calls/turn for its next
- *  call (wrapped, so that awaiting this function does not wait for the response itself). */
-function turnUsername(page: Page): { readonly username: Promise<string> } {
-  const response = page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/calls/turn', { timeout: 20_000 });
-  const username = response.then(async (r) => {
-    assert.equal(r.status(), 200, 'the server hands out TURN credentials');
-    const body = (await r.json()) as { username?: unknown };
-    assert.equal(typeof body.username, 'string');
-    return body.username as string;
+/** Catches the TURN credentials the page gets from GET /v1/calls/turn for its next call: the request
+ *  goes to the server through a Playwright route, which reads the answer and hands it on unchanged
+ *  (reading a response body afterwards through the DevTools protocol is not reliable in Chromium). */
+async function turnUsername(page: Page): Promise<{ readonly username: Promise<string> }> {
+  let resolve: (u: string) => void = () => undefined;
+  let reject: (e: unknown) => void = () => undefined;
+  const username = new Promise<string>((res, rej) => {
+    resolve = res;
+    reject = rej;
   });
   username.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+  const timer = setTimeout(() => {
+    reject(new Error('no GET /v1/calls/turn within 20 s'));
+  }, 20_000);
+  await page.route(
+    (url) => url.pathname === '/v1/calls/turn',
+    async (route) => {
+      clearTimeout(timer);
+      const response = await route.fetch();
+      try {
+        assert.equal(response.status(), 200, 'the server hands out TURN credentials');
+        const body = (await response.json()) as { username?: unknown };
+        assert.equal(typeof body.username, 'string');
+        resolve(body.username as string);
+      } catch (e) {
+        reject(e);
+      }
+      await route.fulfill({ response });
+      await page.unroute((url) => url.pathname === '/v1/calls/turn');
+    },
+    { times: 1 },
+  );
   return { username };
 }
 
 /** Alice calls Bob, Bob accepts; returns the TURN usernames each page was given. */
 async function relayedCall(alice: WebUser, bob: WebUser): Promise<{ alice: string; bob: string }> {
-  const aliceCreds = turnUsername(alice.page);
-  const bobCreds = turnUsername(bob.page);
+  const aliceCreds = await turnUsername(alice.page);
+  const bobCreds = await turnUsername(bob.page);
   await alice.page.getByRole('button', { name: 'Call bob', exact: true }).click();
   await panel(bob).state('incoming').waitFor({ timeout: 20_000 });
   await panel(bob).button('Accept').click();
