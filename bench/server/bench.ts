@@ -16,7 +16,18 @@
 // Before every measured run the PostgreSQL cluster is checkpointed: its background writes after one
 // run would otherwise land in the next one, whichever server it measures (they share the disk).
 // Server CPU per message (from /proc, the database's processes included) is reported next to each
-// throughput: on this shared 2-vCPU machine it is the steadier figure of the two.
+// throughput: on this shared 2-vCPU machine it is the steadier figure of the two. So is the load
+// generator's own CPU per message (process.cpuUsage of this process), and the share of the time the
+// server's main thread was runnable but waiting for a CPU (/proc schedstat): a server that is "40 %
+// busy" while it waits 55 % of the time for a CPU is starved, not idle.
+//
+// Process layout and client cost, the same for every server: one load-generator process (this one)
+// runs every client of a run, senders and receivers; each server is its own process. Per message a
+// client does one send (relay: a WebSocket frame; Sotto: a PUT on a raw keep-alive HTTP/1.1 socket
+// with a pre-serialised head, http.ts), one JSON.parse of the push with an envelope check, and its
+// share of one ack frame per event-loop turn (targets.ts). Sotto's client still costs more per
+// message than the relay's (one socket per request in flight instead of one multiplexed WebSocket,
+// an HTTP response to read): the table reports both.
 // Figures are shown next to the issue's targets, never asserted. --quick: a smoke run with small N.
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -142,7 +153,7 @@ export async function runServerBench(options: ServerBenchOptions): Promise<void>
             const run = await closedLoop(t, set(sets, t).clients, set(sets, t).router, window, plan.warmupMs, plan.measureMs);
             const key = `${t.name}|${n}`;
             runs.set(key, [...(runs.get(key) ?? []), run]);
-            console.log(`  round ${r + 1}/${plan.rounds} ${t.name.padEnd(14)} ${fmtInt(run.perSecond).padStart(7)} msg/s   server CPU ${(run.serverCpuPerMessage * 1e6).toFixed(0).padStart(5)} µs/msg (${(100 * run.serverCpuShare).toFixed(0)}% of a CPU), load generator ${(100 * run.clientCpuShare).toFixed(0)}%`);
+            console.log(`  round ${r + 1}/${plan.rounds} ${t.name.padEnd(14)} ${fmtInt(run.perSecond).padStart(7)} msg/s   server CPU ${(run.serverCpuPerMessage * 1e6).toFixed(0).padStart(5)} µs/msg (${(100 * run.serverCpuShare).toFixed(0)}% of a CPU, ${(100 * run.serverCpuWaitShare).toFixed(0)}% waiting for one), load generator ${(run.clientCpuPerMessage * 1e6).toFixed(0).padStart(4)} µs/msg (${(100 * run.clientCpuShare).toFixed(0)}%)`);
           }
         }
       } finally {
@@ -158,7 +169,10 @@ export async function runServerBench(options: ServerBenchOptions): Promise<void>
         add(`${t.name}: durable delivery throughput, ${fmtInt(n)} connected clients (${window} outstanding each)`, 'messages/s', v, b, `±${(50 * spread(mine.map((x) => x.perSecond))).toFixed(0)}% / ±${(50 * spread(relayRuns.map((x) => x.perSecond))).toFixed(0)}%; paired ${paired.toFixed(3)}×; fdatasync ${syncMs.toFixed(2)} ms`);
         const cpu = median(mine.map((x) => x.serverCpuPerMessage * 1e6));
         const cpuBase = median(relayRuns.map((x) => x.serverCpuPerMessage * 1e6));
-        add(`${t.name}: server CPU time per delivered message, ${fmtInt(n)} clients${t.name.endsWith('postgres') ? ' (incl. PostgreSQL)' : ''}`, 'µs/message', cpu, cpuBase, `server busy ${(100 * median(mine.map((x) => x.serverCpuShare))).toFixed(0)}% / ${(100 * median(relayRuns.map((x) => x.serverCpuShare))).toFixed(0)}% of a CPU`);
+        add(`${t.name}: server CPU time per delivered message, ${fmtInt(n)} clients${t.name.endsWith('postgres') ? ' (incl. PostgreSQL)' : ''}`, 'µs/message', cpu, cpuBase, `server busy ${(100 * median(mine.map((x) => x.serverCpuShare))).toFixed(0)}% / ${(100 * median(relayRuns.map((x) => x.serverCpuShare))).toFixed(0)}% of a CPU; its main thread runnable but waiting for a CPU ${(100 * median(mine.map((x) => x.serverCpuWaitShare))).toFixed(0)}% / ${(100 * median(relayRuns.map((x) => x.serverCpuWaitShare))).toFixed(0)}% of the time`);
+        const lg = median(mine.map((x) => x.clientCpuPerMessage * 1e6));
+        const lgBase = median(relayRuns.map((x) => x.clientCpuPerMessage * 1e6));
+        add(`${t.name}: load generator CPU time per delivered message, ${fmtInt(n)} clients`, 'µs/message', lg, lgBase, `load generator busy ${(100 * median(mine.map((x) => x.clientCpuShare))).toFixed(0)}% / ${(100 * median(relayRuns.map((x) => x.clientCpuShare))).toFixed(0)}% of a CPU`);
       }
     }
 

@@ -9,6 +9,7 @@
 // Both check that every message sent was delivered exactly once before they return.
 import { performance } from 'node:perf_hooks';
 import { randomFillSync } from 'node:crypto';
+import { schedNanoseconds } from './processes.ts';
 import type { ClientSet, Sink, Target } from './targets.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -106,8 +107,13 @@ export interface ThroughputRun {
   readonly serverCpuPerMessage: number;
   /** Share of one CPU the server used over the interval. */
   readonly serverCpuShare: number;
-  /** The same for the load generator (this process). */
+  /** The same for the load generator (this process: every client of the run, senders and receivers). */
   readonly clientCpuShare: number;
+  /** The load generator's CPU seconds per delivered message. */
+  readonly clientCpuPerMessage: number;
+  /** Share of the interval the server's main thread was runnable but waiting for a CPU (other work
+   *  on the machine, the load generator included, had them). */
+  readonly serverCpuWaitShare: number;
 }
 
 const processCpu = (): number => {
@@ -140,8 +146,10 @@ export async function closedLoop(target: Target, clients: ClientSet, router: Rou
   const d0 = traffic.delivered;
   const s0 = target.serverCpu();
   const c0 = processCpu();
+  const w0 = schedNanoseconds(target.child.pid).wait;
   await sleep(measureMs);
   const seconds = (performance.now() - t0) / 1000;
+  const waited = (schedNanoseconds(target.child.pid).wait - w0) / 1e9;
   const delivered = traffic.delivered - d0;
   const serverCpu = target.serverCpu() - s0;
   const clientCpu = processCpu() - c0;
@@ -149,7 +157,7 @@ export async function closedLoop(target: Target, clients: ClientSet, router: Rou
   await stopped;
   await traffic.drain(`${target.name}, closed loop`);
   router.current = undefined;
-  return { perSecond: delivered / seconds, serverCpuPerMessage: serverCpu / delivered, serverCpuShare: serverCpu / seconds, clientCpuShare: clientCpu / seconds };
+  return { perSecond: delivered / seconds, serverCpuPerMessage: serverCpu / delivered, serverCpuShare: serverCpu / seconds, clientCpuShare: clientCpu / seconds, clientCpuPerMessage: clientCpu / delivered, serverCpuWaitShare: waited / seconds };
 }
 
 export interface LatencyRun {

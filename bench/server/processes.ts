@@ -56,6 +56,18 @@ export function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS; // utime, stime: fields 14 and 15
 }
 
+/** Nanoseconds the main thread of `pid` has spent on a CPU and waiting for one while runnable
+ *  (/proc/<pid>/task/<pid>/schedstat; zeros once it is gone). A large wait means the thread was
+ *  ready to work and the machine had no CPU for it. */
+export function schedNanoseconds(pid: number): { run: number; wait: number } {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return { run: run ?? 0, wait: wait ?? 0 };
+  } catch {
+    return { run: 0, wait: 0 };
+  }
+}
+
 /** `pid` and its live children (e.g. a postmaster and its backends). */
 export function processTree(pid: number): number[] {
   const pids = [pid];

@@ -44,7 +44,7 @@ try {
   const set = await target.connect(clients, router);
   const window = Math.max(1, Math.ceil(256 / clients));
   const run = await closedLoop(target, set, router, window, 1000, seconds * 1000);
-  console.log(`${target.name}, ${clients} clients × ${window} outstanding: ${Math.round(run.perSecond)} msg/s, server CPU ${(run.serverCpuPerMessage * 1e6).toFixed(0)} µs/msg (${(100 * run.serverCpuShare).toFixed(0)}% of a CPU), load generator ${(100 * run.clientCpuShare).toFixed(0)}%`);
+  console.log(`${target.name}, ${clients} clients × ${window} outstanding: ${Math.round(run.perSecond)} msg/s, server CPU ${(run.serverCpuPerMessage * 1e6).toFixed(0)} µs/msg (${(100 * run.serverCpuShare).toFixed(0)}% of a CPU), load generator ${(run.clientCpuPerMessage * 1e6).toFixed(0)} µs/msg (${(100 * run.clientCpuShare).toFixed(0)}%); server main thread waiting for a CPU ${(100 * run.serverCpuWaitShare).toFixed(0)}% of the time`);
   await set.close();
   await target.stop();
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));

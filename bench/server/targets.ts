@@ -1,15 +1,18 @@
 // The servers under test and their simulated clients. A Target is one server child — the bare relay
 // or Sotto (SQLite or PostgreSQL) — and opens sets of connected clients; a ClientSet sends messages
 // between its clients and reports every message a receiver gets. Both kinds of client do the same
-// work per message: the sender sends and waits for the server's acknowledgement; the receiver gets a
-// push, reports it, and acknowledges it (acks of one event-loop turn go in one frame, as a client
-// that processes a burst would).
+// work per message, in the same cost class: the sender sends and waits for the server's
+// acknowledgement; the receiver gets a push, parses it with JSON.parse, checks that the envelope is
+// the one sent, reports it, and acknowledges it (acks of one event-loop turn go in one frame, as a
+// client that processes a burst would). All of it runs in the bench's one process, for both servers.
 //
-// Sotto clients speak docs/protocol/09 through @sotto/protocol's codecs: accounts registered over
-// HTTP with real identity keys (§9.3), bearer tokens from signed challenges (§9.4), one /v1/ws
-// receiver per account (§9.8), and sealed sends — PUT /v1/messages with Sotto-Access-Key and no
-// sender (§9.7). Envelopes are random bytes of a bucket size: the server cannot tell them from real
-// sealed envelopes, and the bench measures the server, not the client's cryptography.
+// Sotto clients speak docs/protocol/09: accounts registered over HTTP with real identity keys (§9.3),
+// bearer tokens from signed challenges (§9.4), one /v1/ws receiver per account (§9.8), and sealed
+// sends — PUT /v1/messages with Sotto-Access-Key and no sender (§9.7). Envelopes are random bytes of
+// a bucket size: the server cannot tell them from real sealed envelopes, and the bench measures the
+// server, not the client's cryptography. The hot path does not run @sotto/protocol's strict codecs
+// per message (the relay's client runs none either): a send's body and an ack frame are built from
+// templates that are checked, once per connection set, to be byte for byte what the codecs produce.
 import { randomFillSync } from 'node:crypto';
 import { join } from 'node:path';
 import { WebSocket, type RawData } from 'ws';
@@ -25,14 +28,14 @@ import {
   decodeServerFrame,
   decodeTokenResponse,
   encodeAccessKeyHeader,
-  encodeBase64url,
   encodeClientFrame,
   encodeRegistrationRequest,
   encodeSendMessageRequest,
+  encodeServerFrame,
   encodeTokenRequest,
   type Rng,
 } from '@sotto/protocol';
-import { expectStatus, HttpClient } from './http.ts';
+import { expectStatus, HttpClient, type PreparedRequest } from './http.ts';
 import { cpuSeconds, processTree, rssBytes, startServerChild, type ServerChild } from './processes.ts';
 
 const rng: Rng = (n) => randomFillSync(new Uint8Array(n));
@@ -186,8 +189,12 @@ export async function startRelay(): Promise<Target> {
           JSON.stringify({ type: 'hello', name: `c${i}` }),
           (f) => (JSON.parse(frameText(f)) as { type?: unknown }).type === 'ready',
           (socket, data) => {
-            const frame = JSON.parse(frameText(data)) as { type: string; id: string };
+            const frame = JSON.parse(frameText(data)) as { type: string; id: string; envelope?: unknown };
             if (frame.type === 'message') {
+              if (frame.envelope !== envelope) {
+                sink.fail(new Error(`bare relay: client ${i} got a push whose envelope is not the one sent`));
+                return;
+              }
               sink.deliver(frame.id);
               ack ??= acker((ids) => {
                 socket.send(JSON.stringify({ type: 'ack', ids }));
@@ -226,6 +233,8 @@ interface Account {
   readonly username: string;
   readonly accessKeyHeader: string;
   readonly token: Uint8Array;
+  /** PUT /v1/messages/{username}/1 with its Sotto-Access-Key: serialised once. */
+  readonly sendTo: PreparedRequest;
 }
 
 async function registerAccount(http: HttpClient, username: string): Promise<Account> {
@@ -240,7 +249,9 @@ async function registerAccount(http: HttpClient, username: string): Promise<Acco
   const proof = await identity.sign(crypto, buildServerAuthMessage(challenge, username, 1));
   const tok = await http.call('POST', '/v1/auth/token', json, encodeTokenRequest({ username, deviceId: 1, challenge, signature: proof }));
   const { token } = decodeTokenResponse(expectStatus(tok, 200, 'token'));
-  return { username, accessKeyHeader: encodeAccessKeyHeader(accessKey), token };
+  const accessKeyHeader = encodeAccessKeyHeader(accessKey);
+  const sendTo = http.prepare('PUT', `/v1/messages/${username}/1`, { 'content-type': 'application/json', 'sotto-access-key': accessKeyHeader });
+  return { username, accessKeyHeader, token, sendTo };
 }
 
 export interface SottoOptions {
@@ -261,6 +272,19 @@ export async function startSotto(name: string, options: SottoOptions): Promise<T
   const accounts: Account[] = [];
   const dbPid = options.database?.pid;
   const prefix = `bench${b64(rng(3)).replace(/[^a-z0-9]/gi, 'x').toLowerCase()}_`;
+  // The envelope every client sends, and the hot path's templates (see the header).
+  const envelope = rng(ENVELOPE_BYTES);
+  const envelopeText = b64(envelope);
+  const sendBody = (key: string): string => `{"id":"${key}","envelope":"${envelopeText}"}`;
+  const ackFrame = (keys: readonly string[]): string => `{"type":"ack","ids":["${keys.join('","')}"]}`;
+  const checkTemplates = (): void => {
+    const ids = [rng(16), rng(16)];
+    const keys = ids.map(b64);
+    if (sendBody(keys[0] ?? '') !== encodeSendMessageRequest({ id: ids[0] ?? new Uint8Array(16), envelope })) throw new Error('send body template ≠ encodeSendMessageRequest');
+    if (ackFrame(keys) !== encodeClientFrame({ type: 'ack', ids })) throw new Error('ack frame template ≠ encodeClientFrame');
+    const push = JSON.parse(encodeServerFrame({ type: 'message', seq: 1, id: ids[0] ?? new Uint8Array(16), envelope, receivedAt: 0 })) as { id?: unknown; envelope?: unknown };
+    if (push.id !== keys[0] || push.envelope !== envelopeText) throw new Error('push frame: id and envelope are not the base64url the receiver compares');
+  };
   return {
     name,
     child,
@@ -279,7 +303,7 @@ export async function startSotto(name: string, options: SottoOptions): Promise<T
     },
     async connect(count, sink) {
       if (count > accounts.length) throw new Error(`${name}: ${count} clients wanted, ${accounts.length} accounts prepared`);
-      const envelope = rng(ENVELOPE_BYTES);
+      checkTemplates();
       const sockets = await mapLimit(count, SETUP_CONCURRENCY, async (i) => {
         const account = accounts[i];
         if (account === undefined) throw new Error('unreachable: account index checked above');
@@ -289,14 +313,19 @@ export async function startSotto(name: string, options: SottoOptions): Promise<T
           encodeClientFrame({ type: 'auth', token: account.token }),
           (f) => decodeServerFrame(frameBytes(f)).type === 'ready',
           (socket, data) => {
-            const frame = decodeServerFrame(frameBytes(data));
+            // docs/protocol/09 §9.8 push {type, seq, id, envelope, receivedAt}; other frames
+            // (prekeysLow) are not for the bench.
+            const frame = JSON.parse(frameText(data)) as { type?: unknown; id?: unknown; envelope?: unknown };
             if (frame.type !== 'message') return;
-            const key = encodeBase64url(frame.id);
-            sink.deliver(key);
+            if (typeof frame.id !== 'string' || frame.envelope !== envelopeText) {
+              sink.fail(new Error(`${name}: client ${i} got a push whose id or envelope is not one sent`));
+              return;
+            }
+            sink.deliver(frame.id);
             ack ??= acker((keys) => {
-              socket.send(encodeClientFrame({ type: 'ack', ids: keys.map((k) => Buffer.from(k, 'base64url')) }));
+              socket.send(ackFrame(keys));
             });
-            ack(key);
+            ack(frame.id);
           },
         );
         ws.on('close', (code) => {
@@ -306,10 +335,10 @@ export async function startSotto(name: string, options: SottoOptions): Promise<T
       });
       return {
         size: count,
-        async send(_from, to, id) {
+        async send(_from, to, _id, key) {
           const account = accounts[to];
           if (account === undefined) throw new Error(`no client ${to}`);
-          const answer = await http.call('PUT', `/v1/messages/${account.username}/1`, { 'content-type': 'application/json', 'sotto-access-key': account.accessKeyHeader }, encodeSendMessageRequest({ id, envelope }));
+          const answer = await http.send(account.sendTo, sendBody(key));
           // A duplicate is expected only when a retry repeated a send the server had already stored.
           if (decodeSendMessageResponse(expectStatus(answer, 200, 'send')).duplicate && !answer.retried) throw new Error('a fresh message id was reported as a duplicate');
         },

@@ -306,8 +306,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      // Frames sent in one pass of callbacks and microtasks — a group commit's pushes to this
+      // device, one per message — leave in one write instead of one system call each.
+      let corked = false;
+      const uncork = (): void => {
+        corked = false;
+        socket.uncork();
+      };
       const session = app.acceptWebSocket({
         send: (text) => {
+          if (!corked) {
+            corked = true;
+            socket.cork();
+            process.nextTick(uncork);
+          }
           ws.send(text);
         },
         close: (code, reason) => {
