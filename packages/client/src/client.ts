@@ -62,6 +62,7 @@ import {
   SENDER_CERTIFICATE_RENEW_MS,
 } from './limits.ts';
 import { backoffDelay } from './messaging/backoff.ts';
+import { benchMark } from './internal/trace.ts';
 import { addOneTimePrekeys, currentPublicPrekeys, generateInitialPrekeys, oneTimePublicPrekeys, splitPrekeyUpload } from './messaging/prekeys.ts';
 import { processBatch, type BatchResult, type IncomingMessage, type ReceiptPlan } from './messaging/receive.ts';
 import { loadState, stateChanges, type AccountRecord, type ClientState, type OutboxItem } from './messaging/state.ts';
@@ -350,11 +351,14 @@ class Client implements SottoClient {
     if (this.#closed) throw new ClientError('ERR_CLIENT_CLOSED', 'expected an open client, got a closed one');
   }
 
-  /** Runs `op` on the current state under the lock and commits what it returns with one write. */
-  #transact<T>(op: (s: ClientState) => Promise<{ state: ClientState; result: T }> | { state: ClientState; result: T }): Promise<T> {
+  /** Runs `op` on the current state under the lock and commits what it returns with one write.
+   *  `beforeCommit` sees the result as soon as `op` has it, while the write is still to come (the lock
+   *  is held until the write ends, so whatever it starts that needs the state waits for the commit). */
+  #transact<T>(op: (s: ClientState) => Promise<{ state: ClientState; result: T }> | { state: ClientState; result: T }, beforeCommit?: (result: T) => void): Promise<T> {
     return this.#lock.run(async () => {
       this.#checkOpen();
       const { state, result } = await op(this.#state);
+      beforeCommit?.(result);
       const changes = stateChanges(this.#state, state);
       if (changes.size > 0) await this.#ks.update(changes);
       this.#state = state;
@@ -531,9 +535,12 @@ class Client implements SottoClient {
    *  (src/calls/call-manager.ts). */
   async #signal(peer: CallPeer, body: CallSignalBody): Promise<void> {
     this.#checkOpen();
+    benchMark('signal-start', body.type);
     await this.#ensureSession(peer.username, peer.deviceId, peer.identityKey);
     const { item } = await this.#seal(peer.username, peer.deviceId, peer.identityKey, body, 'call');
+    benchMark('signal-persisted', body.type);
     await this.#deliver(item, CALL_SIGNAL_SEND_ATTEMPTS);
+    benchMark('signal-put-done', body.type);
   }
 
   /** Observes a key the server showed for `username` and returns the key a send may go to;
@@ -648,6 +655,7 @@ class Client implements SottoClient {
       const sessions = new Map(s.sessions);
       sessions.set(toHex(key), encodeSession(session));
       const outbox = persist ? [...s.outbox, { ...item, kind }] : s.outbox;
+      if (!persist) benchMark('signal-sealed', body.type);
       // The state the send was allowed in (never `changed`), not whatever a concurrent receive makes it later.
       return { state: { ...s, sessions, outbox }, result: { item, recipientState: contact.state } };
     });
@@ -776,8 +784,29 @@ class Client implements SottoClient {
   // -------------------------------------------------------------------------------------------
   // Receiving (docs/protocol/09 §9.8, docs/protocol/10 §10.1)
 
-  /** Processes a batch under the lock and commits it (with the messages in the inbox) in one write. */
+  /** Processes a batch under the lock and commits it (with the messages in the inbox) in one write.
+   *
+   *  Call bodies (docs/protocol/11 §11.6) reach the call manager as soon as they are decrypted, while
+   *  the batch is still being written, when none of them is an offer: an answer or a confirm is on
+   *  the critical path of call setup, and a call body is never stored in the inbox, so there is
+   *  nothing to lose. What still holds: the batch is acknowledged only after the write (the callers
+   *  ack after this resolves), and anything the call sends in response is sealed under the lock, so
+   *  after this write. If the write fails or the device crashes before it ends, the server re-delivers
+   *  the body: a crash took the calls with it (the body names an unknown call and is dropped, §11.6),
+   *  and within this process the manager drops a message id it has routed already. An offer is routed
+   *  only after the write, as before: it must never ring twice, and only its seen id guarantees that
+   *  across a crash. A batch holding an offer is routed whole after the write, to keep the order. */
   #processBatch(batch: readonly IncomingMessage[]): Promise<BatchResult> {
+    let routed = false;
+    const early = (r: BatchResult): void => {
+      if (r.calls.length === 0) return;
+      const types = r.calls.map((c) => c.body.type).join(',');
+      benchMark('received-decrypted', types);
+      if (r.calls.some((c) => c.body.type === 'call-offer')) return;
+      routed = true;
+      this.#calls.route(r.calls);
+      benchMark('received-dispatched', types);
+    };
     return this.#transact(async (s) => {
       const result = await processBatch(s, batch, {
         crypto: this.#env.crypto,
@@ -788,9 +817,10 @@ class Client implements SottoClient {
         lookup: (username) => this.#lookup(username),
       });
       return { state: result.state, result };
-    }).then((r) => {
-      // Committed: the call bodies go to their calls now (never to the inbox, §11.6).
-      this.#calls.route(r.calls);
+    }, early).then((r) => {
+      // Committed: the call bodies not handed over early go to their calls now (never to the inbox, §11.6).
+      if (r.calls.length > 0) benchMark('received-persisted', r.calls.map((c) => c.body.type).join(','));
+      if (!routed) this.#calls.route(r.calls);
       return r;
     });
   }
@@ -982,6 +1012,7 @@ class Client implements SottoClient {
           });
           socket = await connectMessageSocket(factory, webSocketUrl(this.serverUrl), token, {
             onMessage: (f) => {
+              benchMark('ws-message', '');
               queue.push(f);
               pump = pump.then(drain).catch(report);
             },

@@ -123,9 +123,11 @@ test('calls: random schedules of signalling and user actions keep the state mach
       const B = mk('B', ikB, { username: 'a', identityKey: ikA.publicKey, deviceId: 1 });
       const rung: IncomingCall[] = [];
       B.manager.onIncomingCall((c) => rung.push(c));
+      let delivered = 0;
       const deliver = (m: { to: 'A' | 'B'; body: CallSignalBody }): void => {
         const [target, from, key] = m.to === 'A' ? [A, 'b', ikB.publicKey] : [B, 'a', ikA.publicKey];
-        target.manager.route([{ from, identityKey: key, deviceId: 1, senderState: 'unverified', sentAt: 0, body: m.body }]);
+        // A fresh message id per delivery: a duplicate here is a re-sent body, which the state machines drop.
+        target.manager.route([{ id: `m${delivered++}`, from, identityKey: key, deviceId: 1, senderState: 'unverified', sentAt: 0, body: m.body }]);
       };
 
       const ma = new Media();

@@ -17,6 +17,7 @@
 // become missed calls. Applied by the client's send path: sends to a `changed` contact are refused.
 import { answerCallOffer, createCallOffer, isProtocolError } from '@sotto/protocol';
 import { ClientError } from '../errors.ts';
+import { benchMark } from '../internal/trace.ts';
 import { checkSdp, type CallSignalBody } from '../content/content.ts';
 import { bytesEqual, toHex } from '../internal/bytes.ts';
 import { CALL_RING_TIMEOUT_MS } from '../limits.ts';
@@ -34,6 +35,10 @@ export interface CallManagerPort extends CallPort {
   prepare(username: string): Promise<CallPeer>;
 }
 
+/** How many routed message ids the manager remembers: far more than the call bodies that can be in
+ *  flight between a routing and its commit (a few per call, one call at a time). */
+const ROUTED_IDS_KEPT = 256;
+
 function callFailed(what: string, e: unknown): ClientError {
   if (e instanceof ClientError) return e;
   const code = isProtocolError(e) ? ` (${e.code})` : '';
@@ -47,6 +52,9 @@ export class CallManager {
   readonly #handlers = new Set<(call: IncomingCall) => void>();
   /** placeCall between its start and the call's registration: the device is busy already. */
   #placing = 0;
+  /** Message ids routed lately, oldest first: src/client.ts may route a body before its batch is
+   *  committed, so a failed commit re-delivers it in this process; the repeat is dropped (§11.6). */
+  readonly #routed = new Set<string>();
 
   constructor(port: CallManagerPort) {
     this.#port = port;
@@ -132,6 +140,14 @@ export class CallManager {
   /** Hands the received call bodies to their calls, in order (after the batch was committed). */
   route(signals: readonly CallSignal[]): void {
     for (const s of signals) {
+      if (this.#routed.has(s.id)) continue; // a re-delivered body (§11.6)
+      this.#routed.add(s.id);
+      if (this.#routed.size > ROUTED_IDS_KEPT) {
+        for (const oldest of this.#routed) {
+          this.#routed.delete(oldest);
+          break;
+        }
+      }
       try {
         this.#route(s);
       } catch (e) {
@@ -227,6 +243,7 @@ export class CallManager {
       } catch (e) {
         throw callFailed('the media could not answer the offer', e);
       }
+      benchMark('callee-answer-sdp', 'call-answer');
       let created: Awaited<ReturnType<typeof answerCallOffer>>;
       try {
         // ERR_KEY_INVALID for an encapsulation key that fails FIPS 203 §7.2's check.
@@ -247,6 +264,7 @@ export class CallManager {
       call = c;
       this.#calls.set(id, c);
       const { answer } = created;
+      benchMark('callee-encapsulated', 'call-answer');
       await this.#port.signal(peer, { type: 'call-answer', call: answer.call, dh: answer.dh, ct: answer.ct, sdp: answer.sdp });
       return c;
     } catch (e) {

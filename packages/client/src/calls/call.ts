@@ -20,6 +20,7 @@ import {
   type CallKeys,
 } from '@sotto/protocol';
 import { ClientError } from '../errors.ts';
+import { benchMark } from '../internal/trace.ts';
 import type { CallEndReason, CallSignalBody } from '../content/content.ts';
 import type { Call, CallMedia, CallSas, CallState, Timers } from './types.ts';
 
@@ -181,8 +182,10 @@ export class CallSession implements Call {
     });
   }
 
-  /** `call-answer` (§11.2.2) → the caller derives the keys (§11.3), applies the answer to the media,
-   *  hands the SFrame keys over, and sends `call-confirm` (§11.2.3). */
+  /** `call-answer` (§11.2.2) → the caller derives the keys (§11.3) and sends `call-confirm`
+   *  (§11.2.3); applying the answer to the media and handing the SFrame keys over run meanwhile. The
+   *  confirm goes first because the callee can derive nothing before it arrives (it is the longest
+   *  step of call setup); revealing E_I now is what §11.2.3 asks: the answer it follows is fixed. */
   answer(body: AnswerBody): void {
     this.#run(async () => {
       const phase = this.#phase;
@@ -190,12 +193,20 @@ export class CallSession implements Call {
       this.#completing = true;
       this.#set({ state: 'connecting', pending: phase.pending });
       const { keys, confirm } = await completeCallAsCaller(this.#port.crypto, phase.pending, { call: body.call, dh: body.dh, ct: body.ct, sdp: body.sdp });
+      benchMark('caller-derived', 'call-answer');
       if (!this.#stillConnecting(keys)) return;
-      await this.#media.acceptAnswer(body.sdp);
-      if (!this.#stillConnecting(keys)) return;
-      await this.#media.setKeys({ send: keys.send, receive: keys.receive });
-      if (!this.#stillConnecting(keys)) return;
-      await this.#port.signal(this.#peer, { type: 'call-confirm', call: this.#call, dh: confirm.dh });
+      const confirmed = this.#port.signal(this.#peer, { type: 'call-confirm', call: this.#call, dh: confirm.dh });
+      const media = (async (): Promise<void> => {
+        await this.#media.acceptAnswer(body.sdp);
+        if (this.#phase.state !== 'connecting') return;
+        await this.#media.setKeys({ send: keys.send, receive: keys.receive });
+        benchMark('caller-keyed', 'call-answer');
+      })();
+      const [c, m] = await Promise.allSettled([confirmed, media]);
+      if (c.status === 'rejected' || m.status === 'rejected') {
+        keys.erase();
+        throw c.status === 'rejected' ? c.reason : (m as PromiseRejectedResult).reason;
+      }
       if (!this.#stillConnecting(keys)) return;
       this.#activate(keys);
     });
@@ -208,6 +219,7 @@ export class CallSession implements Call {
       if (this.role !== 'callee' || phase.state !== 'connecting' || this.#completing) return; // dropped (§11.6)
       this.#completing = true;
       const { keys } = await completeCallAsCallee(this.#port.crypto, phase.pending as CalleePending, { call: body.call, dh: body.dh });
+      benchMark('callee-derived', 'call-confirm');
       if (!this.#stillConnecting(keys)) return;
       await this.#media.setKeys({ send: keys.send, receive: keys.receive });
       if (!this.#stillConnecting(keys)) return;

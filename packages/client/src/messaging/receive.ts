@@ -16,7 +16,9 @@
 // receipt, and come back in `calls` for the call manager (src/calls/) once the batch is committed; an
 // offer that must not ring (older than CALL_OFFER_MAX_AGE_MS by `now`, from a `changed` contact or from
 // a key sends do not go to, or while nothing would ring) becomes a `missed-call` message instead.
-// Their ids are still recorded as seen, so a re-delivered offer never rings twice.
+// Their ids are still recorded as seen, so a re-delivered offer never rings twice. src/client.ts may
+// hand the bodies that are not offers to the call manager before the batch is committed (call setup's
+// critical path); it still acknowledges only after the commit.
 // A message that fails a check is acknowledged and dropped with an ERR_MESSAGE_REJECTED report; the
 // session state of an authenticated sender is kept even when its content is bad. When the directory
 // cannot be reached, the batch stops there: the rest stays unacknowledged and comes again.
@@ -74,6 +76,8 @@ export interface ReceiptPlan {
 
 /** A call-signalling body from an authenticated sender, for the call manager (docs/protocol/11 §11.6). */
 export interface CallSignal {
+  /** The message (queue) id, hex: the call manager drops one it has routed already. */
+  readonly id: string;
   readonly from: string;
   /** The key the envelope was sealed and signed with, and the sender's device. */
   readonly identityKey: Uint8Array;
@@ -210,7 +214,7 @@ export async function processBatch(initial: ClientState, batch: readonly Incomin
       if (body.type === 'call-offer' && (!fresh || !sendsHere || senderState === 'changed' || ctx.ringable !== true)) {
         messages.push({ kind: 'missed-call', id, ...base, call: encodeBase64url(body.call), senderState });
       } else {
-        calls.push({ from: username, identityKey: key, deviceId: r.sender.deviceId, senderState, sentAt: content.sentAt, body });
+        calls.push({ id: idHex, from: username, identityKey: key, deviceId: r.sender.deviceId, senderState, sentAt: content.sentAt, body });
       }
       continue;
     }

@@ -55,6 +55,9 @@ interface Live {
   sasNote: string | undefined;
   /** Set when the user hangs up before placeCall resolved. */
   abandoned: boolean;
+  /** The callee's TURN credentials, asked for when the offer starts ringing (Accept then only opens
+   *  the microphone); they live an hour (docs/protocol/11 §11.7), a ring at most 45 s. */
+  iceServers?: Promise<RTCIceServer[]>;
 }
 
 interface Recording {
@@ -204,7 +207,7 @@ export class CallController {
       void ic.decline().catch(() => undefined);
       return;
     }
-    const live: Live = { peer: ic.from, role: 'callee', media: undefined, call: undefined, incoming: ic, sasNote: undefined, abandoned: false };
+    const live: Live = { peer: ic.from, role: 'callee', media: undefined, call: undefined, incoming: ic, sasNote: undefined, abandoned: false, iceServers: turnIceServers(this.#client) };
     this.#begin(live);
     this.#show({ kind: 'incoming', peer: ic.from });
     this.#env.announce(`${ic.from} is calling you`);
@@ -222,7 +225,7 @@ export class CallController {
     if (live === undefined || ic === undefined) return;
     this.#show({ kind: 'call', peer: live.peer, role: 'callee', state: 'connecting', sas: undefined, sasNote: undefined, muted: false });
     try {
-      live.media = await this.#openMedia(live.peer, 'callee');
+      live.media = await this.#openMedia(live.peer, 'callee', live.iceServers);
     } catch (e) {
       void ic.decline().catch(() => undefined);
       this.#failedToOpen(live, e);
@@ -348,9 +351,10 @@ export class CallController {
     }
   }
 
-  async #openMedia(peer: string, role: 'caller' | 'callee'): Promise<BrowserCallMedia> {
+  /** `iceServers`: credentials asked for earlier (while ringing); else they are asked for now. */
+  async #openMedia(peer: string, role: 'caller' | 'callee', iceServers?: Promise<RTCIceServer[]>): Promise<BrowserCallMedia> {
     const hooks = testHooks();
-    const media = await BrowserCallMedia.open({ audio: this.#panel.audio, iceServers: await turnIceServers(this.#client), ...(hooks?.media ?? {}) });
+    const media = await BrowserCallMedia.open({ audio: this.#panel.audio, iceServers: await (iceServers ?? turnIceServers(this.#client)), ...(hooks?.media ?? {}) });
     hooks?.created?.(media, { peer, role });
     return media;
   }

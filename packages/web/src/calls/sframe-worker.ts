@@ -98,6 +98,33 @@ async function receiveFrame(frame: EncodedFrame, out: TransformStreamDefaultCont
   out.enqueue(frame);
 }
 
+/** A 20-ms Opus frame's size (bench/calls/sframe.ts): what the warm-up below encrypts. */
+const WARM_UP_FRAME_BYTES = 160;
+
+/**
+ * Runs the SFrame code once under a throwaway random key as soon as the worker starts, long before
+ * the call's keys can arrive (the microphone and the SDP come first): the first use of the key
+ * derivation and of AES-GCM otherwise pays for compiling that code, between the key agreement and the
+ * first frame heard (about 10–20 ms in Chromium). The key is random, used for nothing else and dropped.
+ */
+async function warmUp(): Promise<void> {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const s = await SframeSender.create(fastProvider, { kid: 0, baseKey: key });
+  const r = await SframeReceiver.create(fastProvider, { kid: 0, baseKey: key });
+  key.fill(0);
+  const frame = new Uint8Array(WARM_UP_FRAME_BYTES);
+  for (let i = 0; i < 3; i++) await r.decrypt(await s.encrypt(frame));
+}
+
+// Keys posted during the warm-up wait for it (setKeys chains on `keying`); a failure only loses the warm-up.
+keying = warmUp().catch(() => undefined);
+{
+  const first = keying;
+  void first.then(() => {
+    if (keying === first) keying = undefined;
+  });
+}
+
 scope.onrtctransform = (ev) => {
   const t = ev.transformer;
   const side = sideOf(t.options);
