@@ -52,7 +52,9 @@ export async function runSottoCallsDeviceKeyTheft(): Promise<SottoCallsDeviceKey
     await cw.hangUp(second);
     cw.checkHealthy();
 
-    // The theft, after the calls: a copy of alice's keystore file, and her passphrase.
+    // The theft, after the calls: alice's device is seized (her client stops, so no keystore write is half done —
+    // a call's last signal is handled before its batch is persisted), then a copy of her keystore and her passphrase.
+    await alice.user.client.close();
     const loot = join(cw.world.dir, 'stolen-alice');
     await cp(alice.user.home, loot, { recursive: true });
     const stolen = await harvestKeystore(fastProvider, loot, alice.user.passphrase);
