@@ -9,7 +9,7 @@ import { seededRng } from '@sotto/test-support';
 import { IdentityKeyPair } from '@sotto/protocol';
 import { ClientError, markVerified, type ContentBody } from '@sotto/client';
 import { processBatch, type DirectoryEntry, type IncomingMessage, type ReceiveContext } from '../src/messaging/receive.ts';
-import type { ClientState } from '../src/messaging/state.ts';
+import { ENTRY_PROFILES, ENTRY_SEEN, stateChanges, type ClientState } from '../src/messaging/state.ts';
 import { bobState, NOW, Sender } from './receive-support.ts';
 
 const rng = seededRng('client-receive-batch');
@@ -73,6 +73,11 @@ test('a first message from a new contact: kept, trusted on first use after the d
   const r2 = await processBatch(r.state, [m2], ctx);
   assert.equal(r2.messages.length, 1);
   assert.deepEqual(ctx.lookups, ['alice']);
+  // The same profile key again: the profiles entry is not rewritten (only what changed is written).
+  const written = [...stateChanges(r.state, r2.state).keys()];
+  assert.equal(r2.state.profiles, r.state.profiles, 'an unchanged profile key keeps the same map');
+  assert.ok(!written.includes(ENTRY_PROFILES), `expected no profiles write, got ${written.join(', ')}`);
+  assert.ok(written.includes(ENTRY_SEEN), 'the seen ids are written');
 });
 
 test('a sender certificate naming someone else is a forgery: dropped, acknowledged, nothing kept', async () => {

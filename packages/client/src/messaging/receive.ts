@@ -196,7 +196,10 @@ export async function processBatch(initial: ClientState, batch: readonly Incomin
     const decision = contact === undefined ? undefined : sendDecision(contact);
     const sendsHere = decision?.allowed === true && bytesEqual(decision.key, key);
     let profiles = state.profiles;
-    if (sendsHere) {
+    const knownProfileKey = profiles.get(username);
+    if (sendsHere && (knownProfileKey === undefined || !bytesEqual(knownProfileKey, content.profileKey))) {
+      // Only a new or changed profile key makes a new map: an unchanged one must not rewrite the
+      // profiles entry on every message received (src/messaging/state.ts stateChanges).
       const next = new Map(profiles);
       next.set(username, content.profileKey);
       profiles = next;
