@@ -7,8 +7,9 @@
 //    the UI. t0 = the callee's click on "Accept" (a capture listener in the page), t1 = when the
 //    callee's SFrame worker authenticated its first received frame (WorkerCounters.firstDecryptedAt;
 //    both `performance.timeOrigin + performance.now()`, so page and worker clocks compare). In between:
-//    the microphone opens, the callee's answer SDP, the ML-KEM encapsulation, the sealed answer through
-//    the server, the caller's confirm back through the server, ICE + DTLS, the first SFrame frame.
+//    the microphone opens, the callee's answer SDP, the sealed answer through the server, the caller
+//    binding it into the keys, ICE + DTLS, the first SFrame frame. The key agreement's ringing values
+//    and confirm (docs/protocol/11 §11.1) travel while the phone rings, before t0.
 //    Plain WebRTC: two bare pages in the same two browsers with the same RTCPeerConnection settings
 //    (max-bundle, no trickle: ICE gathering finished before an SDP is sent, like Sotto), an
 //    RTCRtpScriptTransform pass-through on the sender and the receiver that only counts frames (no
@@ -501,7 +502,15 @@ async function sottoCall(s: Sides): Promise<number> {
     console.log(all.filter(([, t]) => t >= st.acceptedAt - 5).sort((a, b) => a[1] - b[1]).map(([l, t]) => `${(t - st.acceptedAt).toFixed(1).padStart(7)} ${l}`).join('\n'));
   }
   breakdown.push({ mediaOpen: at('mediaOpen'), answerSdp: at('answerSdp'), keysIn: at('keysIn'), keyed: at('keyed'), first: st.firstAt - st.acceptedAt });
-  hops.push({ ...hop('answer', tR, tI, 'call-answer'), ...hop('confirm', tI, tR, 'call-confirm'), encapsulate: span(tR, 'callee-answer-sdp:call-answer', 'callee-encapsulated:call-answer'), callerDerive: span(tI, 'received-dispatched:call-answer', 'caller-derived:call-answer'), calleeDerive: span(tR, 'received-dispatched:call-confirm', 'callee-derived:call-confirm') });
+  // docs/protocol/11 §11.1: ringing and confirm travel while the phone rings (before Accept); only the
+  // answer's hop is on the path after it.
+  hops.push({
+    ...hop('answer', tR, tI, 'call-answer'),
+    ...hop('ringing', tR, tI, 'call-ringing'),
+    ...hop('confirm', tI, tR, 'call-confirm'),
+    callerDerive: span(tI, 'received-dispatched:call-answer', 'caller-derived:call-answer'),
+    calleeDerive: span(tR, 'callee-answer-sdp:call-answer', 'callee-derived:call-confirm'),
+  });
   return st.firstAt - st.acceptedAt;
 }
 
@@ -689,13 +698,13 @@ export async function benchCallsBrowser(opts: BrowserCallsBenchOptions): Promise
     console.log(`  plain, offer/answer as Sotto text messages: ${viaMs.map((x) => x.toFixed(1)).join(' ')}`);
     const timed = breakdown.slice(1); // without the warm-up
     const med = (k: string): string => median(timed.map((b) => b[k] ?? Number.NaN)).toFixed(1);
-    console.log(`  sotto callee, median ms after Accept: microphone + connection open ${med('mediaOpen')}, answer SDP ready ${med('answerSdp')}, confirm in and keys derived ${med('keysIn')}, keys in the worker ${med('keyed')}, first frame decrypted ${med('first')}`);
+    console.log(`  sotto callee, median ms after Accept: microphone + connection open ${med('mediaOpen')}, answer SDP ready ${med('answerSdp')}, keys derived ${med('keysIn')}, keys in the worker ${med('keyed')}, first frame decrypted ${med('first')}`);
     const timedHops = hops.slice(1);
     const h = (k: string): string => median(timedHops.map((b) => b[k] ?? Number.NaN)).toFixed(1);
-    for (const [name, what] of [['answer', 'callee → caller'], ['confirm', 'caller → callee']] as const) {
+    for (const [name, what] of [['answer', 'callee → caller, after Accept'], ['ringing', 'callee → caller, before Accept'], ['confirm', 'caller → callee, before Accept']] as const) {
       console.log(`  sotto ${name} hop (${what}), median ms: seal ${h(`${name}.seal`)}, sender persist ${h(`${name}.persist`)}, PUT + server commit + push ${h(`${name}.server`)} (PUT round trip ${h(`${name}.put`)}), open + decrypt ${h(`${name}.open`)}, dispatch ${h(`${name}.dispatch`)} (receiver persist ${h(`${name}.receiverPersist`)}, in parallel)`);
     }
-    console.log(`  sotto call crypto on the path, median ms: callee encapsulation ${h('encapsulate')}, caller decapsulation + derivation ${h('callerDerive')}, callee commitment check + derivation ${h('calleeDerive')}`);
+    console.log(`  sotto call crypto after Accept, median ms: caller binds the answer and derives the keys ${h('callerDerive')}, callee from its answer SDP to its keys ${h('calleeDerive')}`);
 
     // --- CPU over an active call ---
     await sottoCall(sotto);

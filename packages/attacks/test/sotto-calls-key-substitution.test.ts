@@ -28,7 +28,7 @@ test('calls, key substitution: refused for a verified contact, caught by the SAS
   assert.deepEqual(f.bobEnded, { reason: 'sas-mismatch', by: 'local' });
   assert.equal(f.bobStateAfter, 'unverified', 'a mismatch does not verify the contact');
 
-  assert.deepEqual(e.callKeysOnly.map((s) => s.step), ['offer to bob', 'answer to dave', 'confirm to bob']);
+  assert.deepEqual(e.callKeysOnly.map((s) => s.step), ['offer to bob', 'ringing to dave', 'confirm to bob']);
   for (const s of e.callKeysOnly) {
     assert.match(s.rejection, /^ERR_MESSAGE_REJECTED ← ERR_SEALED_DECRYPT_FAILED$/, `${s.step}: the altered envelope was rejected`);
     assert.ok(!(s.daveKeyed && s.bobKeyed), `${s.step}: the call never had keys on both sides`);

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeProvider } from '@sotto/crypto';
-import { IdentityKeyPair, answerCallOffer, completeCallAsCallee, completeCallAsCaller, createCallOffer, sdpFingerprint } from '@sotto/protocol';
+import { IdentityKeyPair, completeCall, confirmCallAsCallee, confirmCallAsCaller, createCallOffer, ringCallOffer, sdpFingerprint } from '@sotto/protocol';
 import { dominantTone, loudestWindow, systemRng, tone } from '@sotto/test-support';
 import { AudioTimeline } from '../src/calls/timeline.ts';
 import { WeriftCallMedia, pcmSource } from '../src/calls/werift-media.ts';
@@ -68,11 +68,15 @@ test('two WeriftCallMedia over loopback: the SDK-style key agreement, SFrame on 
     const { state: cs, offer } = await createCallOffer(crypto, rng, { callerIdentityKey: ikI, calleeIdentityKey: ikR, sdp: offerSdp });
     const answerSdp = await callee.media.acceptOffer(offer.sdp);
     sdpFingerprint(answerSdp);
-    const { state: rs, answer } = await answerCallOffer(crypto, rng, { callerIdentityKey: ikI, calleeIdentityKey: ikR, offer, sdp: answerSdp });
+    // docs/protocol/11 §11.1: ringing values, confirm, then the answer bound into both sides' keys.
+    const { state: rs, ringing } = await ringCallOffer(crypto, rng, { callerIdentityKey: ikI, calleeIdentityKey: ikR, offer });
+    const { state: cc, confirm } = await confirmCallAsCaller(crypto, cs, ringing);
+    const { state: rc } = await confirmCallAsCallee(crypto, rs, confirm);
+    const answer = { call: offer.call, sdp: answerSdp };
     await caller.media.acceptAnswer(answer.sdp);
-    const { keys: callerKeys, confirm } = await completeCallAsCaller(crypto, cs, answer);
+    const { keys: callerKeys } = await completeCall(crypto, cc, answer);
     await caller.media.setKeys({ send: callerKeys.send, receive: callerKeys.receive });
-    const { keys: calleeKeys } = await completeCallAsCallee(crypto, rs, confirm);
+    const { keys: calleeKeys } = await completeCall(crypto, rc, answer);
     await callee.media.setKeys({ send: calleeKeys.send, receive: calleeKeys.receive });
     assert.deepEqual(callerKeys.sas, calleeKeys.sas);
 

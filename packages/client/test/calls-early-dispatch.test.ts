@@ -1,13 +1,13 @@
-// A received call body reaches its call as soon as it is decrypted, while its batch is still being
-// written (src/client.ts #processBatch, docs/protocol/11 §11.6), and nothing about persistence is
-// weakened: the batch is acknowledged only after the write, whatever the call sends in response is
-// sealed after the write, and a crash between the dispatch and the write re-delivers the body, which
+// A received call body reaches its call (or its ringing phone) as soon as it is decrypted, while its
+// batch is still being written (src/client.ts #processBatch, docs/protocol/11 §11.6), and nothing about
+// persistence is weakened: the batch is acknowledged only after the write, whatever the call sends in
+// response is sealed after the write, and a crash between the dispatch and the write re-delivers the body, which
 // the restarted client drops (it names a call the crash took with it). Real clients, a real server on
 // loopback; the keystore is the real software keystore behind a gate that holds, or fails, the writes
 // of received batches (the ones that record a seen id).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAccount, openClient, type Call, type IncomingCall, type Keystore, type KeystoreOpener, type ReceivedMessage, type SottoClient } from '@sotto/client';
+import { createAccount, openClient, type IncomingCall, type Keystore, type KeystoreOpener, type ReceivedMessage, type SottoClient } from '@sotto/client';
 import { nodeWebSocket, softwareKeystore } from '@sotto/client/node';
 import { loopbackPair, reached } from './calls-support.ts';
 import { jsonResponse, PASS, tempDir, testServer, WEAK_KDF, wire, type TestServer, type Wire } from './support.ts';
@@ -101,26 +101,38 @@ function ringing(c: SottoClient): Promise<IncomingCall> {
 
 const isPut = (r: { method: string; path: string }): boolean => r.method === 'PUT' && r.path.startsWith('/v1/messages/');
 
-test('the callee gets the confirm before its batch is written; a crash before the write re-delivers it, and the restarted client drops it', async (t) => {
+test('the ringing callee gets the confirm before its batch is written and keys the call from it at accept; a crash before the write re-delivers it, and the restarted client drops it', async (t) => {
   const server = await testServer(t);
   const alice = await side(t, server, 'alice');
   const bob = await side(t, server, 'bob');
   const [aliceMedia, bobMedia] = loopbackPair();
   const rings = ringing(bob.client);
   const call = await alice.client.placeCall('bob', aliceMedia);
+  // Alice's sends from here (her confirm) wait, so that bob's gate is armed before the confirm comes.
+  let releaseAlice: () => void = () => undefined;
+  const aliceHeld = new Promise<void>((resolve) => {
+    releaseAlice = resolve;
+  });
+  alice.wire.intercept = async (r) => {
+    if (isPut(r)) await aliceHeld;
+    return undefined;
+  };
   const incoming = await rings;
-
+  await reached(call, 'ringing'); // bob's ringing values are in; alice's confirm is on its way (held)
   bob.gate.armed = true;
   bob.gate.failing = true; // the held write of the confirm's batch will never reach the disk
-  const bobCall: Call = await incoming.accept(bobMedia);
+  releaseAlice();
   await bob.gate.holding();
-  // The confirm's batch is decrypted and held before its write: the call already has its keys.
-  await Promise.all([reached(call, 'active'), reached(bobCall, 'active')]);
+  // The confirm's batch is decrypted and held before its write; the ringing call kept the confirm, and
+  // accepting keys the callee's media from it (its answer SDP bound in) while the write is still held.
+  const accepting = incoming.accept(bobMedia).catch((e: unknown) => e);
+  while (bobMedia.keys === undefined) await new Promise((r) => setImmediate(r));
   assert.equal(bob.gate.held.length, 1, 'the write of the confirm’s batch has not happened');
-  assert.deepEqual(bobMedia.keys?.receive.baseKey, aliceMedia.keys?.send.baseKey, 'the callee was keyed from the confirm before its batch was written');
+  assert.equal(bob.wire.requests.filter(isPut).length, 1, 'only the ringing left bob: the answer is sealed after the write');
 
   // The device dies: the write fails, nothing after it runs, the process state is gone.
   bob.gate.release();
+  await accepting;
   await bob.stop();
   await bob.client.close();
 
@@ -152,31 +164,27 @@ test('the callee gets the confirm before its batch is written; a crash before th
   await call.hangUp();
 });
 
-test('the caller handles the answer before its batch is written, but its confirm is sealed and sent only after the write', async (t) => {
+test('the caller handles the ringing values before their batch is written, but its confirm is sealed and sent only after the write', async (t) => {
   const server = await testServer(t);
   const alice = await side(t, server, 'alice');
   const bob = await side(t, server, 'bob');
   const [aliceMedia, bobMedia] = loopbackPair();
   const rings = ringing(bob.client);
   const call = await alice.client.placeCall('bob', aliceMedia);
-  const incoming = await rings;
-
-  await reached(call, 'ringing'); // bob's call-ringing is in (its batch's write has started)
-  alice.gate.armed = true; // hold alice's write of the answer's batch
-  const bobCall = await incoming.accept(bobMedia);
-  await alice.gate.holding();
-  // The answer reached the call (the media has the answer and the keys) while the write is held ...
-  while (aliceMedia.keys === undefined) await new Promise((r) => setImmediate(r));
-  assert.equal(aliceMedia.remoteSdp, bobMedia.answerSdp);
-  // ... but the confirm waits for the write: it is sealed under the state that write commits.
+  alice.gate.armed = true; // hold alice's write of the ringing's batch
   const putsBefore = alice.wire.requests.filter(isPut).length;
+  const incoming = await rings;
+  await alice.gate.holding();
+  // The ringing values reached the call (s0 and the SAS are derived) while the write is held ...
+  await reached(call, 'ringing');
+  // ... but the confirm waits for the write: it is sealed under the state that write commits.
   await new Promise((r) => setImmediate(r));
-  assert.equal(call.state, 'connecting');
-  assert.equal(bobCall.state, 'connecting');
   assert.equal(alice.wire.requests.filter(isPut).length, putsBefore, 'no confirm left before the write');
   alice.gate.release();
+  const bobCall = await incoming.accept(bobMedia);
   await Promise.all([reached(call, 'active'), reached(bobCall, 'active')]);
   assert.equal(call.sas?.base32, bobCall.sas?.base32);
+  assert.deepEqual(bobMedia.keys?.receive.baseKey, aliceMedia.keys?.send.baseKey);
   assert.deepEqual(alice.errors, []);
   await call.hangUp();
 });

@@ -37,8 +37,8 @@ const body: fc.Arbitrary<ContentBody> = fc.oneof(
   fc.array(bytes(16), { minLength: 1, maxLength: 100 }).map((ids): ContentBody => ({ type: 'delivered', ids })),
   // docs/protocol/11 §11.6
   fc.record({ call: bytes(16), kem: bytes(1568), commit: bytes(32), sdp }).map((b): ContentBody => ({ type: 'call-offer', ...b })),
-  bytes(16).map((call): ContentBody => ({ type: 'call-ringing', call })),
-  fc.record({ call: bytes(16), dh: bytes(32), ct: bytes(1568), sdp }).map((b): ContentBody => ({ type: 'call-answer', ...b })),
+  fc.record({ call: bytes(16), dh: bytes(32), ct: bytes(1568) }).map((b): ContentBody => ({ type: 'call-ringing', ...b })),
+  fc.record({ call: bytes(16), sdp }).map((b): ContentBody => ({ type: 'call-answer', ...b })),
   fc.record({ call: bytes(16), dh: bytes(32) }).map((b): ContentBody => ({ type: 'call-confirm', ...b })),
   fc.record({ call: bytes(16), reason: fc.constantFrom(...CALL_END_REASONS) }).map((b): ContentBody => ({ type: 'call-end', ...b })),
   fc.record({ call: bytes(16), file: fileContent, durationMs: fc.integer({ min: 0, max: MAX_VOICEMAIL_DURATION_MS }) }).map((b): ContentBody => ({ type: 'voicemail', ...b })),
@@ -170,9 +170,13 @@ const offer = (f: Partial<Record<'call' | 'kem' | 'commit' | 'sdp', string>> = {
   const o = { call: jstr(B16), kem: jstr(B1568), commit: jstr(B32), sdp: jstr(SDP), ...f };
   return `{"type":"call-offer","call":${o.call},"kem":${o.kem},"commit":${o.commit},"sdp":${o.sdp}}`;
 };
-const answer = (f: Partial<Record<'call' | 'dh' | 'ct' | 'sdp', string>> = {}): string => {
-  const o = { call: jstr(B16), dh: jstr(B32), ct: jstr(B1568), sdp: jstr(SDP), ...f };
-  return `{"type":"call-answer","call":${o.call},"dh":${o.dh},"ct":${o.ct},"sdp":${o.sdp}}`;
+const ringing = (f: Partial<Record<'call' | 'dh' | 'ct', string>> = {}): string => {
+  const o = { call: jstr(B16), dh: jstr(B32), ct: jstr(B1568), ...f };
+  return `{"type":"call-ringing","call":${o.call},"dh":${o.dh},"ct":${o.ct}}`;
+};
+const answer = (f: Partial<Record<'call' | 'sdp', string>> = {}): string => {
+  const o = { call: jstr(B16), sdp: jstr(SDP), ...f };
+  return `{"type":"call-answer","call":${o.call},"sdp":${o.sdp}}`;
 };
 const fileJson = `{"attachment":"${ID}","key":"${KEY}","digest":"${KEY}","size":10,"name":"voicemail.ogg","mime":"audio/ogg"}`;
 const voicemail = (durationMs: string, call = jstr(B16)): string => `{"type":"voicemail","call":${call},"file":${fileJson},"durationMs":${durationMs}}`;
@@ -182,7 +186,7 @@ test('content: every rule of the call bodies of docs/protocol/11 §11.6, named',
   const ok: [string, Uint8Array][] = [
     ['an offer', json(offer())],
     ['an answer', json(answer())],
-    ['ringing', json(`{"type":"call-ringing","call":"${B16}"}`)],
+    ['ringing', json(ringing())],
     ['a confirm', json(`{"type":"call-confirm","call":"${B16}","dh":"${B32}"}`)],
     ...CALL_END_REASONS.map((r): [string, Uint8Array] => [`an end with reason ${r}`, json(`{"type":"call-end","call":"${B16}","reason":"${r}"}`)]),
     ['a voicemail', json(voicemail('0'))],
@@ -210,10 +214,12 @@ test('content: every rule of the call bodies of docs/protocol/11 §11.6, named',
     ['an SDP with a non-ASCII character', json(offer({ sdp: jstr(SDP.replace('s=-', 's=é')) }))],
     ['an SDP with a NUL', json(offer({ sdp: jstr(SDP.replace('s=-', 's=\u0000')) }))],
     ['an SDP over MAX_CALL_SDP_CHARS', json(offer({ sdp: jstr(SDP + 'a=x\r\n'.repeat(4000)) }))],
-    ['an answer with a 31-byte dh', json(answer({ dh: jstr('A'.repeat(42)) }))],
-    ['an answer with a 1567-byte ct', json(answer({ ct: jstr('A'.repeat(2090)) }))],
+    ['ringing with a 31-byte dh', json(ringing({ dh: jstr('A'.repeat(42)) }))],
+    ['ringing with a 1567-byte ct', json(ringing({ ct: jstr('A'.repeat(2090)) }))],
+    ['ringing without ct', json(`{"type":"call-ringing","call":"${B16}","dh":"${B32}"}`)],
+    ['ringing with an extra field', json(ringing().replace('}', ',"sdp":""}'))],
     ['an answer with a bad SDP', json(answer({ sdp: jstr('v=0\r\n') }))],
-    ['ringing with an extra field', json(`{"type":"call-ringing","call":"${B16}","sdp":""}`)],
+    ['an answer that still carries dh (the old shape)', json(answer().replace('}', `,"dh":"${B32}"}`))],
     ['a confirm without dh', json(`{"type":"call-confirm","call":"${B16}"}`)],
     ['a confirm with a 33-byte dh', json(`{"type":"call-confirm","call":"${B16}","dh":"${'A'.repeat(44)}"}`)],
     ['an end with an unknown reason', json(`{"type":"call-end","call":"${B16}","reason":"bored"}`)],
@@ -241,10 +247,11 @@ test('content: the encoder refuses what the decoder would, with ERR_ARGUMENT', (
     ['101 receipt ids', { ...base, body: { type: 'delivered', ids: Array.from({ length: 101 }, () => new Uint8Array(16)) } }],
     ['an offer with a 1567-byte kem', { ...base, body: { type: 'call-offer', call: new Uint8Array(16), kem: new Uint8Array(1567), commit: new Uint8Array(32), sdp: SDP } }],
     ['an offer whose SDP has no fingerprint', { ...base, body: { type: 'call-offer', call: new Uint8Array(16), kem: new Uint8Array(1568), commit: new Uint8Array(32), sdp: 'v=0\r\n' } }],
-    ['an answer with a 1569-byte ct', { ...base, body: { type: 'call-answer', call: new Uint8Array(16), dh: new Uint8Array(32), ct: new Uint8Array(1569), sdp: SDP } }],
+    ['ringing with a 1569-byte ct', { ...base, body: { type: 'call-ringing', call: new Uint8Array(16), dh: new Uint8Array(32), ct: new Uint8Array(1569) } }],
+    ['an answer whose SDP has no fingerprint', { ...base, body: { type: 'call-answer', call: new Uint8Array(16), sdp: 'v=0\r\n' } }],
     ['a confirm with a 31-byte dh', { ...base, body: { type: 'call-confirm', call: new Uint8Array(16), dh: new Uint8Array(31) } }],
     ['an end with an unknown reason', { ...base, body: { type: 'call-end', call: new Uint8Array(16), reason: 'bored' as 'hangup' } }],
-    ['a 17-byte call id', { ...base, body: { type: 'call-ringing', call: new Uint8Array(17) } }],
+    ['a 17-byte call id', { ...base, body: { type: 'call-ringing', call: new Uint8Array(17), dh: new Uint8Array(32), ct: new Uint8Array(1568) } }],
     [
       'a voicemail over MAX_VOICEMAIL_DURATION_MS',
       { ...base, body: { type: 'voicemail', call: new Uint8Array(16), durationMs: MAX_VOICEMAIL_DURATION_MS + 1, file: { attachment: new Uint8Array(16), key: new Uint8Array(32), digest: new Uint8Array(32), size: 1, name: 'v', mime: 'audio/ogg' } } },

@@ -12,7 +12,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fastProvider } from '@sotto/crypto';
-import { answerCallOffer, completeCallAsCallee, completeCallAsCaller, createCallOffer, type CallKeys } from '@sotto/protocol';
+import { completeCall, confirmCallAsCallee, confirmCallAsCaller, createCallOffer, ringCallOffer, type CallKeys } from '@sotto/protocol';
 import { systemRng } from '@sotto/test-support';
 import { bundleForBrowser, serveDirectory } from '@sotto/test-support/browser';
 import type { Browser, Page } from 'playwright-core';
@@ -84,8 +84,8 @@ interface Connected {
   readonly callee: CallKeys;
 }
 
-/** The whole §11.2 flow between the two pages: offer SDP → key agreement offer → callee's answer SDP →
- *  answer → confirm; both pages get their keys. */
+/** The whole §11.2 flow between the two pages: offer SDP → key agreement offer → ringing values →
+ *  confirm → callee's answer SDP → answer; both pages get their keys. */
 async function connect(caller: Page, callee: Page, opts: { calleeWrongKey?: boolean; beforeKeys?: () => Promise<void> } = {}): Promise<Connected> {
   await lab(caller).open({});
   await lab(callee).open(opts.calleeWrongKey === true ? { wrongReceiveKey: true } : {});
@@ -93,10 +93,13 @@ async function connect(caller: Page, callee: Page, opts: { calleeWrongKey?: bool
   const offerSdp = await lab(caller).createOffer();
   const { state: callerState, offer } = await createCallOffer(fastProvider, systemRng, { callerIdentityKey: ikI, calleeIdentityKey: ikR, sdp: offerSdp });
   const answerSdp = await lab(callee).acceptOffer(offer.sdp);
-  const { state: calleeState, answer } = await answerCallOffer(fastProvider, systemRng, { callerIdentityKey: ikI, calleeIdentityKey: ikR, offer, sdp: answerSdp });
+  const { state: calleeState, ringing } = await ringCallOffer(fastProvider, systemRng, { callerIdentityKey: ikI, calleeIdentityKey: ikR, offer });
+  const { state: callerConfirmed, confirm } = await confirmCallAsCaller(fastProvider, callerState, ringing);
+  const { state: calleeConfirmed } = await confirmCallAsCallee(fastProvider, calleeState, confirm);
+  const answer = { call: offer.call, sdp: answerSdp };
   await lab(caller).acceptAnswer(answer.sdp);
-  const { keys: callerKeys, confirm } = await completeCallAsCaller(fastProvider, callerState, answer);
-  const { keys: calleeKeys } = await completeCallAsCallee(fastProvider, calleeState, confirm);
+  const { keys: callerKeys } = await completeCall(fastProvider, callerConfirmed, answer);
+  const { keys: calleeKeys } = await completeCall(fastProvider, calleeConfirmed, answer);
   await opts.beforeKeys?.();
   await lab(caller).setKeys(forPage(callerKeys));
   await lab(callee).setKeys(forPage(calleeKeys));

@@ -14,11 +14,12 @@
 import { decodeContent, encodeContent, type ContentBody, type Content, type CallSignalBody } from '@sotto/client';
 import { fastProvider } from '@sotto/crypto';
 import {
-  answerCallOffer,
-  completeCallAsCallee,
-  completeCallAsCaller,
+  completeCall,
+  confirmCallAsCallee,
+  confirmCallAsCaller,
   createCallOffer,
   createSenderCertificate,
+  ringCallOffer,
   decodeAccountResponse,
   decodePrekeyBundle,
   decodeSendMessageRequest,
@@ -33,8 +34,10 @@ import {
   sealEnvelope,
   sessionEncrypt,
   verifyPrekeyBundle,
+  type CallConfirmed,
   type CalleePending,
   type CallerPending,
+  type CallRingingMessage,
   type Session,
 } from '@sotto/protocol';
 import { AttacksError } from '../errors.ts';
@@ -132,7 +135,13 @@ export class CallMitm {
   #bKey: Uint8Array | undefined;
   #offerA: Body<'call-offer'> | undefined;
   #pendingA: CalleePending | undefined;
+  /** Leg A's ringing values (mallory as callee), sent to alice when bob's phone rings. */
+  #ringingA: CallRingingMessage | undefined;
+  #confirmedA: CallConfirmed | undefined;
+  /** Mallory's answer SDP on leg A, once bob answered leg B. */
+  #answerSdpA: string | undefined;
   #pendingB: CallerPending | undefined;
+  #confirmedB: CallConfirmed | undefined;
   #callB: Uint8Array | undefined;
   #mediaA: SframeMedia | undefined;
   #mediaB: SframeMedia | undefined;
@@ -259,8 +268,13 @@ export class CallMitm {
   /** From alice (the caller), sent to "bob". */
   async #fromA(body: ContentBody): Promise<void> {
     if (body.type === 'call-offer') {
-      // Leg B first: mallory calls bob as "alice", with its own offer and its own media endpoint.
+      // Leg A: mallory is the callee (its own E_R and ct to alice's ek_I, §11.2.2), held until bob rings.
+      // Leg B: mallory calls bob as "alice", with its own offer and its own media endpoint.
       this.#offerA = body;
+      if (this.#aKey === undefined) return;
+      const a = await ringCallOffer(fastProvider, systemRng, { callerIdentityKey: this.#aKey, calleeIdentityKey: this.#asB.identity.publicKey, offer: body });
+      this.#pendingA = a.state;
+      this.#ringingA = a.ringing;
       this.#mediaA = await SframeMedia.open(this.#relay, 'mallory (as bob, towards alice)');
       this.#mediaB = await SframeMedia.open(this.#relay, 'mallory (as alice, towards bob)');
       await this.#sessionWithB();
@@ -269,10 +283,9 @@ export class CallMitm {
       this.#pendingB = state;
       this.#callB = offer.call;
       await this.#toB({ type: 'call-offer', call: offer.call, kem: offer.kem, commit: offer.commit, sdp: offer.sdp });
-    } else if (body.type === 'call-confirm' && this.#pendingA !== undefined && this.#mediaA !== undefined) {
-      const { keys } = await completeCallAsCallee(fastProvider, this.#pendingA, { call: body.call, dh: body.dh });
-      await this.#mediaA.setKeys({ send: keys.send, receive: keys.receive });
-      this.#bridge();
+    } else if (body.type === 'call-confirm' && this.#pendingA !== undefined) {
+      this.#confirmedA = (await confirmCallAsCallee(fastProvider, this.#pendingA, { call: body.call, dh: body.dh })).state;
+      await this.#finishA();
     } else if (body.type === 'call-end' && this.#callB !== undefined) {
       await this.#toB({ type: 'call-end', call: this.#callB, reason: body.reason });
     }
@@ -282,21 +295,35 @@ export class CallMitm {
   async #fromB(body: ContentBody): Promise<void> {
     const offerA = this.#offerA;
     if (offerA === undefined || this.#mediaA === undefined || this.#mediaB === undefined) return;
-    if (body.type === 'call-ringing') {
-      await this.#toA({ type: 'call-ringing', call: offerA.call });
-    } else if (body.type === 'call-answer' && this.#pendingB !== undefined) {
-      const { keys, confirm } = await completeCallAsCaller(fastProvider, this.#pendingB, { call: body.call, dh: body.dh, ct: body.ct, sdp: body.sdp });
+    if (body.type === 'call-ringing' && this.#pendingB !== undefined && this.#ringingA !== undefined) {
+      const b = await confirmCallAsCaller(fastProvider, this.#pendingB, { call: body.call, dh: body.dh, ct: body.ct });
+      this.#confirmedB = b.state;
+      await this.#toB({ type: 'call-confirm', call: b.confirm.call, dh: b.confirm.dh });
+      const r = this.#ringingA;
+      await this.#toA({ type: 'call-ringing', call: r.call, dh: r.dh, ct: r.ct });
+    } else if (body.type === 'call-answer' && this.#confirmedB !== undefined) {
+      const { keys } = await completeCall(fastProvider, this.#confirmedB, { call: body.call, sdp: body.sdp });
       await this.#mediaB.acceptAnswer(body.sdp);
       await this.#mediaB.setKeys({ send: keys.send, receive: keys.receive });
-      await this.#toB({ type: 'call-confirm', call: confirm.call, dh: confirm.dh });
       // Only now answer alice, so that her call connects when bob's does.
-      if (this.#aKey === undefined) return;
-      const { state, answer } = await answerCallOffer(fastProvider, systemRng, { callerIdentityKey: this.#aKey, calleeIdentityKey: this.#asB.identity.publicKey, offer: offerA, sdp: await this.#mediaA.acceptOffer(offerA.sdp) });
-      this.#pendingA = state;
-      await this.#toA({ type: 'call-answer', call: answer.call, dh: answer.dh, ct: answer.ct, sdp: answer.sdp });
+      this.#answerSdpA = await this.#mediaA.acceptOffer(offerA.sdp);
+      await this.#toA({ type: 'call-answer', call: offerA.call, sdp: this.#answerSdpA });
+      await this.#finishA();
     } else if (body.type === 'call-end') {
       await this.#toA({ type: 'call-end', call: offerA.call, reason: body.reason });
     }
+  }
+
+  /** Leg A's keys, once alice's confirm is in and mallory answered her (in either order). */
+  async #finishA(): Promise<void> {
+    const confirmed = this.#confirmedA;
+    const sdp = this.#answerSdpA;
+    const offerA = this.#offerA;
+    if (confirmed === undefined || sdp === undefined || offerA === undefined || this.#mediaA === undefined) return;
+    this.#confirmedA = undefined;
+    const { keys } = await completeCall(fastProvider, confirmed, { call: offerA.call, sdp });
+    await this.#mediaA.setKeys({ send: keys.send, receive: keys.receive });
+    this.#bridge();
   }
 
   /** Every frame heard on one leg is read, then re-spoken (re-encrypted) on the other. */

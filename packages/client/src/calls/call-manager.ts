@@ -15,7 +15,7 @@
 // peer (username and identity key), is dropped; an offer while a call holds this device is answered
 // with `call-end` `busy`. Applied by the receive path: stale offers and offers from `changed` contacts
 // become missed calls. Applied by the client's send path: sends to a `changed` contact are refused.
-import { answerCallOffer, createCallOffer, isProtocolError } from '@sotto/protocol';
+import { createCallOffer, isProtocolError, ringCallOffer, type CalleePending } from '@sotto/protocol';
 import { ClientError } from '../errors.ts';
 import { benchMark } from '../internal/trace.ts';
 import { checkSdp, type CallSignalBody } from '../content/content.ts';
@@ -52,6 +52,8 @@ export class CallManager {
   readonly #handlers = new Set<(call: IncomingCall) => void>();
   /** placeCall between its start and the call's registration: the device is busy already. */
   #placing = 0;
+  /** Offers whose ringing values are being made (#ring): the device is busy already. */
+  #ringsStarting = 0;
   /** Message ids routed lately, oldest first: src/client.ts may route a body before its batch is
    *  committed, so a failed commit re-delivers it in this process; the repeat is dropped (§11.6). */
   readonly #routed = new Set<string>();
@@ -67,7 +69,7 @@ export class CallManager {
 
   /** A call, an offer ringing or being accepted, or a call being placed holds this device. */
   get busy(): boolean {
-    if (this.#placing > 0 || this.#calls.size > 0) return true;
+    if (this.#placing > 0 || this.#ringsStarting > 0 || this.#calls.size > 0) return true;
     for (const r of this.#ringing.values()) if (r.live) return true;
     return false;
   }
@@ -181,14 +183,16 @@ export class CallManager {
       return;
     }
     const ringing = this.#ringing.get(id);
-    if (ringing !== undefined && from(ringing.peerInfo) && body.type === 'call-end') ringing.cancel(body.reason);
+    if (ringing === undefined || !from(ringing.peerInfo)) return;
+    if (body.type === 'call-end') ringing.cancel(body.reason);
+    else if (body.type === 'call-confirm') ringing.confirm(body);
     // anything else names an unknown or finished call: dropped (§11.6)
   }
 
   #deliver(call: CallSession, body: Exclude<CallSignalBody, OfferBody>): void {
     switch (body.type) {
       case 'call-ringing':
-        call.ringing();
+        call.ringing(body);
         return;
       case 'call-answer':
         call.answer(body);
@@ -202,36 +206,59 @@ export class CallManager {
     }
   }
 
+  /** §11.2.2: the phone rings. The callee's values are made first and sent in `call-ringing`, so the
+   *  commitment exchange runs while the user decides; an offer whose values are not valid does not
+   *  ring (the caller is told `failed`). The device is busy from here. */
   #ring(offer: OfferBody, peer: CallPeer, senderState: 'verified' | 'unverified'): void {
     const id = toHex(offer.call);
-    const ringing = new RingingCall({
-      offer,
-      peer,
-      senderState,
-      port: this.#port,
-      ringMs: CALL_RING_TIMEOUT_MS,
-      answer: (o, media) => this.#answer(o, peer, media),
-      onDone: () => {
-        if (this.#ringing.get(id) === ringing) this.#ringing.delete(id);
-      },
-    });
-    this.#ringing.set(id, ringing);
-    // §11.1: the optional `ringing`, so the caller's UI can say so.
-    this.#port.signal(peer, { type: 'call-ringing', call: offer.call }).catch((e: unknown) => {
-      this.#port.report(e);
-    });
-    for (const h of [...this.#handlers]) {
+    this.#ringsStarting++;
+    void (async (): Promise<void> => {
+      let pending: CalleePending;
+      let ringingBody: Extract<CallSignalBody, { type: 'call-ringing' }>;
       try {
-        h(ringing);
+        // ERR_KEY_INVALID for an encapsulation key that fails FIPS 203 §7.2's check; ERR_CALL_SDP.
+        const r = await ringCallOffer(this.#port.crypto, this.#port.rng, { callerIdentityKey: peer.identityKey, calleeIdentityKey: this.#port.identityKey, offer });
+        pending = r.state;
+        ringingBody = { type: 'call-ringing', call: r.ringing.call, dh: r.ringing.dh, ct: r.ringing.ct };
       } catch (e) {
-        this.#port.report(e);
+        this.#port.report(callFailed('the call offer is not valid', e));
+        this.#port.signal(peer, { type: 'call-end', call: offer.call, reason: 'failed' }).catch((err: unknown) => {
+          this.#port.report(err);
+        });
+        return;
+      } finally {
+        this.#ringsStarting--;
       }
-    }
+      const ringing = new RingingCall({
+        offer,
+        peer,
+        senderState,
+        port: this.#port,
+        ringMs: CALL_RING_TIMEOUT_MS,
+        pending,
+        answer: (o, p, media, created) => this.#answer(o, p, peer, media, created),
+        onDone: () => {
+          if (this.#ringing.get(id) === ringing) this.#ringing.delete(id);
+        },
+      });
+      this.#ringing.set(id, ringing);
+      benchMark('callee-rang', 'call-ringing');
+      this.#port.signal(peer, ringingBody).catch((e: unknown) => {
+        this.#port.report(e);
+      });
+      for (const h of [...this.#handlers]) {
+        try {
+          h(ringing);
+        } catch (e) {
+          this.#port.report(e);
+        }
+      }
+    })();
   }
 
-  /** §11.2.2: the user accepted. The media answers, the key agreement's first half runs, the answer
-   *  goes out; the Call waits (CALL_RING_TIMEOUT_MS at most) for the caller's confirm. */
-  async #answer(offer: OfferBody, peer: CallPeer, media: CallMedia): Promise<CallSession> {
+  /** §11.2.5: the user accepted. The media answers and the answer goes out; the Call binds that SDP into
+   *  its keys once the caller's confirm is in (CALL_RING_TIMEOUT_MS at most). */
+  async #answer(offer: OfferBody, pending: CalleePending, peer: CallPeer, media: CallMedia, created: (call: CallSession) => void): Promise<CallSession> {
     const id = toHex(offer.call);
     let call: CallSession | undefined;
     try {
@@ -244,32 +271,26 @@ export class CallManager {
         throw callFailed('the media could not answer the offer', e);
       }
       benchMark('callee-answer-sdp', 'call-answer');
-      let created: Awaited<ReturnType<typeof answerCallOffer>>;
-      try {
-        // ERR_KEY_INVALID for an encapsulation key that fails FIPS 203 §7.2's check.
-        created = await answerCallOffer(this.#port.crypto, this.#port.rng, { callerIdentityKey: peer.identityKey, calleeIdentityKey: this.#port.identityKey, offer, sdp });
-      } catch (e) {
-        throw callFailed('the call offer is not valid', e);
-      }
       const c = new CallSession({
         call: offer.call,
         peer,
         role: 'callee',
         media,
         port: this.#port,
-        pending: created.state,
+        pending,
+        answerSdp: sdp,
         timeoutMs: CALL_RING_TIMEOUT_MS,
         onEnded: () => this.#calls.delete(id),
       });
       call = c;
       this.#calls.set(id, c);
-      const { answer } = created;
-      benchMark('callee-encapsulated', 'call-answer');
-      await this.#port.signal(peer, { type: 'call-answer', call: answer.call, dh: answer.dh, ct: answer.ct, sdp: answer.sdp });
+      created(c);
+      await this.#port.signal(peer, { type: 'call-answer', call: offer.call, sdp });
       return c;
     } catch (e) {
       if (call !== undefined) call.endQuietly('failed');
       else {
+        pending.erase();
         try {
           media.close();
         } catch {

@@ -1,9 +1,9 @@
 // One call, from one side (docs/protocol/11 §11.1–11.4): the state machine behind the `Call` the
 // application holds.
 //
-//   caller:  dialing --ringing--> ringing --answer--> connecting --(keys, confirm sent)--> active
-//            dialing --answer--> connecting                         (the ringing body is optional)
-//   callee:  connecting (accepted, answer sent) --confirm--> active
+//   caller:  dialing --ringing (s0, SAS; confirm sent)--> ringing --answer (keys)--> connecting --> active
+//   callee:  connecting (accepted, answer sent) --confirm (s0, SAS, keys)--> active
+//            (a confirm that came while the phone rang is handed over at accept, incoming-call.ts)
 //   any state --hangUp / call-end / time-out / failure / SAS mismatch--> ended
 //
 // Events from the network are handled one at a time in arrival order (#run); the user's hangUp and a
@@ -12,9 +12,11 @@
 // derived or the call ends (§11.1 forward secrecy): the protocol's pending states are consumed by
 // completeCall*, the derived CallKeys are erased on `ended`. Nothing about a call is persisted.
 import {
-  completeCallAsCallee,
-  completeCallAsCaller,
+  completeCall,
+  confirmCallAsCallee,
+  confirmCallAsCaller,
   encodeBase64url,
+  type CallConfirmed,
   type CalleePending,
   type CallerPending,
   type CallKeys,
@@ -34,7 +36,7 @@ export interface CallPeer {
 
 /** What a call needs from the client (src/client.ts implements it). */
 export interface CallPort {
-  readonly crypto: Parameters<typeof completeCallAsCaller>[0];
+  readonly crypto: Parameters<typeof completeCall>[0];
   readonly rng: (n: number) => Uint8Array;
   readonly timers: Timers;
   /** Seals `body` to exactly this peer (the trust rules apply again) and delivers it with a few quick
@@ -46,14 +48,17 @@ export interface CallPort {
   report(e: unknown): void;
 }
 
+type RingingBody = Extract<CallSignalBody, { type: 'call-ringing' }>;
 type AnswerBody = Extract<CallSignalBody, { type: 'call-answer' }>;
-type ConfirmBody = Extract<CallSignalBody, { type: 'call-confirm' }>;
+export type ConfirmBody = Extract<CallSignalBody, { type: 'call-confirm' }>;
 
 /** The call's state with what each state holds (STYLE.md §5: a discriminated union). */
 type Phase =
-  | { readonly state: 'dialing' | 'ringing'; readonly pending: CallerPending }
-  /** Caller: deriving the keys from the answer. Callee: waiting for the confirm. */
-  | { readonly state: 'connecting'; readonly pending: CallerPending | CalleePending }
+  | { readonly state: 'dialing'; readonly pending: CallerPending }
+  /** Caller: the commitment exchange is done (s0, the SAS), the confirm sent; waiting for the answer. */
+  | { readonly state: 'ringing'; readonly pending: CallConfirmed }
+  /** Caller: deriving the keys from the answer. Callee: waiting for the confirm, or deriving. */
+  | { readonly state: 'connecting'; readonly pending: CallConfirmed | CalleePending }
   | { readonly state: 'active'; readonly keys: CallKeys }
   | { readonly state: 'ended' };
 
@@ -64,6 +69,8 @@ export interface CallSessionInit {
   readonly media: CallMedia;
   readonly port: CallPort;
   readonly pending: CallerPending | CalleePending;
+  /** The callee's answer SDP, bound into the keys (§11.3); the caller gets it in the answer. */
+  readonly answerSdp?: string;
   /** Time-out of the current phase: the ring (caller) or the key agreement (callee). */
   readonly timeoutMs: number;
   /** The manager forgets the call. */
@@ -88,6 +95,7 @@ export class CallSession implements Call {
   #queue: Promise<void> = Promise.resolve();
   /** The pending state is being completed: a second answer or confirm is dropped, not an error. */
   #completing = false;
+  readonly #answerSdp: string | undefined;
 
   constructor(init: CallSessionInit) {
     this.#call = init.call.slice();
@@ -98,10 +106,12 @@ export class CallSession implements Call {
     this.#media = init.media;
     this.#port = init.port;
     this.#onEnded = init.onEnded;
+    this.#answerSdp = init.answerSdp;
     this.ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;
     });
     this.#phase = init.role === 'caller' ? { state: 'dialing', pending: init.pending as CallerPending } : { state: 'connecting', pending: init.pending as CalleePending };
+    if (init.role === 'callee' && init.answerSdp === undefined) throw new ClientError('ERR_ARGUMENT', "a callee's call needs its answer SDP");
     this.#arm(init.timeoutMs);
   }
 
@@ -174,51 +184,65 @@ export class CallSession implements Call {
   // -------------------------------------------------------------------------------------------
   // Events from the peer (routed by call-manager.ts after it checked the sender is this call's peer)
 
-  /** `call-ringing`: the callee's device shows the call (optional, §11.1). */
-  ringing(): void {
-    this.#run(() => {
-      if (this.#phase.state === 'dialing') this.#set({ state: 'ringing', pending: this.#phase.pending });
-      return Promise.resolve();
+  /** `call-ringing` (§11.2.2): the callee's phone rings and its values are fixed → the caller derives s0
+   *  and the SAS and reveals E_I in `call-confirm` (§11.2.3). The confirm's delivery runs on while the
+   *  answer is awaited; its failure ends the call. */
+  ringing(body: RingingBody): void {
+    this.#run(async () => {
+      const phase = this.#phase;
+      if (this.role !== 'caller' || phase.state !== 'dialing' || this.#completing) return; // dropped (§11.6)
+      this.#completing = true;
+      const { state, confirm } = await confirmCallAsCaller(this.#port.crypto, phase.pending, { call: body.call, dh: body.dh, ct: body.ct });
+      this.#completing = false;
+      if (this.#phase.state !== 'dialing') {
+        state.erase(); // ended meanwhile
+        return;
+      }
+      this.#set({ state: 'ringing', pending: state });
+      this.#port.signal(this.#peer, { type: 'call-confirm', call: this.#call, dh: confirm.dh }).catch((e: unknown) => this.#fail(e));
     });
   }
 
-  /** `call-answer` (§11.2.2) → the caller derives the keys (§11.3) and sends `call-confirm`
-   *  (§11.2.3); applying the answer to the media and handing the SFrame keys over run meanwhile. The
-   *  confirm goes first because the callee can derive nothing before it arrives (it is the longest
-   *  step of call setup); revealing E_I now is what §11.2.3 asks: the answer it follows is fixed. */
+  /** `call-answer` (§11.2.5) → the caller binds the answer into the keys (§11.3), applies it to the media
+   *  and hands the SFrame keys over. An answer before the ringing values is a protocol violation. */
   answer(body: AnswerBody): void {
     this.#run(async () => {
       const phase = this.#phase;
-      if (this.role !== 'caller' || (phase.state !== 'dialing' && phase.state !== 'ringing')) return; // dropped (§11.6)
+      if (this.role !== 'caller' || this.#completing) return; // dropped (§11.6)
+      if (phase.state === 'dialing') throw new ClientError('ERR_CALL_FAILED', 'the call was answered before its ringing values came (docs/protocol/11 §11.1)');
+      if (phase.state !== 'ringing') return; // dropped (§11.6)
       this.#completing = true;
       this.#set({ state: 'connecting', pending: phase.pending });
-      const { keys, confirm } = await completeCallAsCaller(this.#port.crypto, phase.pending, { call: body.call, dh: body.dh, ct: body.ct, sdp: body.sdp });
+      const { keys } = await completeCall(this.#port.crypto, phase.pending, { call: body.call, sdp: body.sdp });
       benchMark('caller-derived', 'call-answer');
       if (!this.#stillConnecting(keys)) return;
-      const confirmed = this.#port.signal(this.#peer, { type: 'call-confirm', call: this.#call, dh: confirm.dh });
-      const media = (async (): Promise<void> => {
-        await this.#media.acceptAnswer(body.sdp);
-        if (this.#phase.state !== 'connecting') return;
-        await this.#media.setKeys({ send: keys.send, receive: keys.receive });
-        benchMark('caller-keyed', 'call-answer');
-      })();
-      const [c, m] = await Promise.allSettled([confirmed, media]);
-      if (c.status === 'rejected' || m.status === 'rejected') {
+      const results = await Promise.allSettled([this.#media.acceptAnswer(body.sdp), this.#media.setKeys({ send: keys.send, receive: keys.receive })]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) {
         keys.erase();
-        throw c.status === 'rejected' ? c.reason : (m as PromiseRejectedResult).reason;
+        throw failed.reason;
       }
+      benchMark('caller-keyed', 'call-answer');
       if (!this.#stillConnecting(keys)) return;
       this.#activate(keys);
     });
   }
 
-  /** `call-confirm` (§11.2.3) → the callee checks the commitment and derives the keys. */
+  /** `call-confirm` (§11.2.3) → the callee checks the commitment, derives s0 and the SAS, and the keys
+   *  with its own answer bound in (§11.3). */
   confirm(body: ConfirmBody): void {
     this.#run(async () => {
       const phase = this.#phase;
-      if (this.role !== 'callee' || phase.state !== 'connecting' || this.#completing) return; // dropped (§11.6)
+      const answerSdp = this.#answerSdp;
+      if (this.role !== 'callee' || phase.state !== 'connecting' || this.#completing || answerSdp === undefined) return; // dropped (§11.6)
       this.#completing = true;
-      const { keys } = await completeCallAsCallee(this.#port.crypto, phase.pending as CalleePending, { call: body.call, dh: body.dh });
+      const { state } = await confirmCallAsCallee(this.#port.crypto, phase.pending as CalleePending, { call: body.call, dh: body.dh });
+      if (this.#phase.state !== 'connecting') {
+        state.erase();
+        return;
+      }
+      this.#set({ state: 'connecting', pending: state });
+      const { keys } = await completeCall(this.#port.crypto, state, { call: this.#call, sdp: answerSdp });
       benchMark('callee-derived', 'call-confirm');
       if (!this.#stillConnecting(keys)) return;
       await this.#media.setKeys({ send: keys.send, receive: keys.receive });

@@ -1,17 +1,19 @@
 // An offer that rings (docs/protocol/11 §11.1, §11.6): the `IncomingCall` the application is handed.
 //
 //   ringing --accept(media)--> accepting --(answer sent)--> accepted   (the Call takes over, call.ts)
+//   ringing / accepting --call-confirm--> the same state, the confirm kept for the Call (§11.2.3: the
+//            commitment exchange runs while the phone rings; the Call checks it when it exists)
 //   ringing --decline-------> declined                       (call-end `decline` to the caller)
 //   ringing --call-end / time-out--> cancelled               (`cancelled` resolves with the reason)
 //   accepting --call-end--> the reason is kept and ends the Call as soon as it exists
 //
 // The ring stops after CALL_RING_TIMEOUT_MS by this device's timers even when the caller's own
 // `timeout` never arrives (the caller's device vanished).
-import { encodeBase64url } from '@sotto/protocol';
+import { encodeBase64url, type CalleePending } from '@sotto/protocol';
 import { ClientError } from '../errors.ts';
 import type { CallEndReason, CallSignalBody } from '../content/content.ts';
 import type { TrustState } from '../trust/trust-store.ts';
-import type { CallPeer, CallPort, CallSession } from './call.ts';
+import type { CallPeer, CallPort, CallSession, ConfirmBody } from './call.ts';
 import type { Call, CallMedia, IncomingCall } from './types.ts';
 
 export type OfferBody = Extract<CallSignalBody, { type: 'call-offer' }>;
@@ -24,8 +26,10 @@ export interface IncomingCallInit {
   readonly senderState: TrustState;
   readonly port: CallPort;
   readonly ringMs: number;
-  /** The manager answers: media, key agreement, the `Call` (call-manager.ts). */
-  readonly answer: (offer: OfferBody, media: CallMedia) => Promise<CallSession>;
+  /** The callee's half of the key agreement, made as the phone started ringing (§11.2.2). */
+  readonly pending: CalleePending;
+  /** The manager answers: media, the answer, the `Call` (call-manager.ts). */
+  readonly answer: (offer: OfferBody, pending: CalleePending, media: CallMedia, created: (call: CallSession) => void) => Promise<CallSession>;
   /** The manager forgets the offer (declined, cancelled, or its Call took over). */
   readonly onDone: () => void;
 }
@@ -41,6 +45,8 @@ export class RingingCall implements IncomingCall {
   #timer: unknown;
   /** A call-end that arrived while accepting: it ends the Call once there is one. */
   #endedWhileAccepting: CallEndReason | undefined;
+  /** The caller's confirm, when it came before the Call existed. */
+  #confirm: ConfirmBody | undefined;
 
   constructor(init: IncomingCallInit) {
     this.#init = init;
@@ -88,22 +94,33 @@ export class RingingCall implements IncomingCall {
     this.#state = 'accepting';
     this.#stopRinging();
     try {
-      const call = await this.#init.answer(this.#init.offer, media);
+      // A confirm kept while ringing goes to the Call as soon as it exists, so the keys are derived while
+      // the answer is being sent (and one arriving later goes to the Call directly, call-manager.ts).
+      const call = await this.#init.answer(this.#init.offer, this.#init.pending, media, (c) => {
+        if (this.#confirm !== undefined) c.confirm(this.#confirm);
+      });
       this.#state = 'accepted';
       if (this.#endedWhileAccepting !== undefined) call.remoteEnd(this.#endedWhileAccepting);
       return call;
     } catch (e) {
       this.#state = 'cancelled';
+      this.#init.pending.erase();
       throw e;
     } finally {
       this.#init.onDone();
     }
   }
 
+  /** The caller's `call-confirm` while ringing or being accepted: kept for the Call (the first one). */
+  confirm(body: ConfirmBody): void {
+    if (this.#state === 'ringing' || this.#state === 'accepting') this.#confirm ??= body;
+  }
+
   async decline(): Promise<void> {
     if (this.#state !== 'ringing') throw new ClientError('ERR_CALL_STATE', `decline: expected a ringing call, got one that is ${this.#state}`);
     this.#state = 'declined';
     this.#stopRinging();
+    this.#init.pending.erase(); // §11.1: the callee's ephemeral secrets go with the call
     this.#init.onDone();
     await this.#init.port.signal(this.#init.peer, { type: 'call-end', call: this.#init.offer.call, reason: 'decline' });
   }
@@ -117,6 +134,7 @@ export class RingingCall implements IncomingCall {
     if (this.#state !== 'ringing') return;
     this.#state = 'cancelled';
     this.#stopRinging();
+    this.#init.pending.erase();
     this.#init.onDone();
     this.#resolveCancelled(reason);
   }

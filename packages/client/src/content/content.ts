@@ -10,9 +10,9 @@
 //      | { "type": "delivered", "ids": [b64[16], ...] (1..100) }
 //      | the call bodies of docs/protocol/11 §11.6:
 //        { "type": "call-offer",   "call": b64[16], "kem": b64[1568], "commit": b64[32], "sdp": SDP }
-//        { "type": "call-ringing", "call": b64[16] }
-//        { "type": "call-answer",  "call": b64[16], "dh": b64[32], "ct": b64[1568], "sdp": SDP }
+//        { "type": "call-ringing", "call": b64[16], "dh": b64[32], "ct": b64[1568] }
 //        { "type": "call-confirm", "call": b64[16], "dh": b64[32] }
+//        { "type": "call-answer",  "call": b64[16], "sdp": SDP }
 //        { "type": "call-end",     "call": b64[16], "reason": "hangup" | "decline" | "busy" | "timeout" | "sas-mismatch" | "failed" }
 //        { "type": "voicemail",    "call": b64[16], "file": FILE, "durationMs": n (≤ MAX_VOICEMAIL_DURATION_MS) }
 //      where SDP passes @sotto/protocol's sdpFingerprint (§11.2.4: ≤ MAX_CALL_SDP_CHARS, printable
@@ -75,12 +75,12 @@ export type ContentBody =
  *  acknowledged with a receipt (src/calls/). */
 export type CallSignalBody =
   | { readonly type: 'call-offer'; readonly call: Uint8Array; readonly kem: Uint8Array; readonly commit: Uint8Array; readonly sdp: string }
-  | { readonly type: 'call-ringing'; readonly call: Uint8Array }
-  | { readonly type: 'call-answer'; readonly call: Uint8Array; readonly dh: Uint8Array; readonly ct: Uint8Array; readonly sdp: string }
+  | { readonly type: 'call-ringing'; readonly call: Uint8Array; readonly dh: Uint8Array; readonly ct: Uint8Array }
   | { readonly type: 'call-confirm'; readonly call: Uint8Array; readonly dh: Uint8Array }
+  | { readonly type: 'call-answer'; readonly call: Uint8Array; readonly sdp: string }
   | { readonly type: 'call-end'; readonly call: Uint8Array; readonly reason: CallEndReason };
 
-const CALL_SIGNAL_TYPES: readonly string[] = ['call-offer', 'call-ringing', 'call-answer', 'call-confirm', 'call-end'];
+const CALL_SIGNAL_TYPES: readonly string[] = ['call-offer', 'call-ringing', 'call-confirm', 'call-answer', 'call-end'];
 
 /** True for the bodies of a call's state machine (not `voicemail`, which is a message). */
 export function isCallSignal(body: ContentBody): body is CallSignalBody {
@@ -206,11 +206,11 @@ function checkBody(body: ContentBody, fail: Fail): void {
       return;
     case 'call-ringing':
       checkBytes(body.call, CALL_ID_BYTES, 'call id', fail);
+      checkBytes(body.dh, CALL_DH_BYTES, 'call DH key', fail);
+      checkBytes(body.ct, CALL_CT_BYTES, 'call KEM ciphertext', fail);
       return;
     case 'call-answer':
       checkBytes(body.call, CALL_ID_BYTES, 'call id', fail);
-      checkBytes(body.dh, CALL_DH_BYTES, 'call DH key', fail);
-      checkBytes(body.ct, CALL_CT_BYTES, 'call KEM ciphertext', fail);
       checkSdp(body.sdp, fail);
       return;
     case 'call-confirm':
@@ -245,9 +245,9 @@ function bodyJson(b: ContentBody): Record<string, unknown> {
     case 'call-offer':
       return { type: b.type, call: b64(b.call), kem: b64(b.kem), commit: b64(b.commit), sdp: b.sdp };
     case 'call-ringing':
-      return { type: b.type, call: b64(b.call) };
+      return { type: b.type, call: b64(b.call), dh: b64(b.dh), ct: b64(b.ct) };
     case 'call-answer':
-      return { type: b.type, call: b64(b.call), dh: b64(b.dh), ct: b64(b.ct), sdp: b.sdp };
+      return { type: b.type, call: b64(b.call), sdp: b.sdp };
     case 'call-confirm':
       return { type: b.type, call: b64(b.call), dh: b64(b.dh) };
     case 'call-end':
@@ -324,11 +324,11 @@ export function decodeContent(bytes: Uint8Array): Content {
       const o = object(top.body, 'call offer', ['type', 'call', 'kem', 'commit', 'sdp']);
       body = { type, call: bin(o.call, 'call', CALL_ID_BYTES), kem: bin(o.kem, 'kem', CALL_KEM_BYTES), commit: bin(o.commit, 'commit', CALL_COMMIT_BYTES), sdp: checkSdp(o.sdp, invalid) };
     } else if (type === 'call-ringing') {
-      const o = object(top.body, 'call ringing', ['type', 'call']);
-      body = { type, call: bin(o.call, 'call', CALL_ID_BYTES) };
+      const o = object(top.body, 'call ringing', ['type', 'call', 'dh', 'ct']);
+      body = { type, call: bin(o.call, 'call', CALL_ID_BYTES), dh: bin(o.dh, 'dh', CALL_DH_BYTES), ct: bin(o.ct, 'ct', CALL_CT_BYTES) };
     } else if (type === 'call-answer') {
-      const o = object(top.body, 'call answer', ['type', 'call', 'dh', 'ct', 'sdp']);
-      body = { type, call: bin(o.call, 'call', CALL_ID_BYTES), dh: bin(o.dh, 'dh', CALL_DH_BYTES), ct: bin(o.ct, 'ct', CALL_CT_BYTES), sdp: checkSdp(o.sdp, invalid) };
+      const o = object(top.body, 'call answer', ['type', 'call', 'sdp']);
+      body = { type, call: bin(o.call, 'call', CALL_ID_BYTES), sdp: checkSdp(o.sdp, invalid) };
     } else if (type === 'call-confirm') {
       const o = object(top.body, 'call confirm', ['type', 'call', 'dh']);
       body = { type, call: bin(o.call, 'call', CALL_ID_BYTES), dh: bin(o.dh, 'dh', CALL_DH_BYTES) };

@@ -2,18 +2,23 @@
 // call, bound to both identity keys and the whole call transcript (both SDPs and their DTLS fingerprints),
 // with a ZRTP-style hash commitment (RFC 6189 §4.4.1.1) so that a man in the middle gets one guess at the
 // short authentication string, and the ZRTP KDF (RFC 6189 §4.5.1) for the SAS and the SFrame base keys.
+// The commitment exchange runs while the callee's phone rings, so that after Accept only the answer
+// travels (§11.1; docs/adr/0008):
 //
 //   caller                                          callee
-//   createCallOffer      ── offer {call, kem, commit, sdp} ──►  answerCallOffer
-//   completeCallAsCaller ◄── answer {call, dh, ct, sdp} ──
-//                        ── confirm {call, dh} ──────────────►  completeCallAsCallee
+//   createCallOffer      ── offer {call, kem, commit, sdp} ──►  ringCallOffer        (the phone rings)
+//   confirmCallAsCaller  ◄── ringing {call, dh, ct} ──
+//                        ── confirm {call, dh} ─────────────►  confirmCallAsCallee
+//                           (both: s0 and the SAS)
+//   completeCall         ◄── answer {call, sdp} ──────────────  completeCall         (the user accepted)
+//                           (both: the SFrame keys, bound to the answer too)
 //
 // Pure transitions in the house style (session/session.ts): each step takes the pending state and a
 // message and returns the next output; a bad input throws a typed error and leaves the pending state as
-// it was (still usable). A pending state holds the ephemeral secrets (dk_I, e_I on the caller; e_R and
-// ss_kem on the callee) in private fields; it prints redacted, completes at most once, and erases its
-// secrets when it completes or when `erase()` is called because the call ended (§11.1: "erased when the
-// call's keys are derived or the call ends"). Using it again is ERR_CALL_STATE.
+// it was (still usable). A pending state holds secrets (dk_I, e_I on the caller; e_R and ss_kem on the
+// callee; s0 on both once confirmed) in private fields; it prints redacted, completes at most once, and
+// erases its secrets when it completes or when `erase()` is called because the call ended (§11.1:
+// "erased when the call's keys are derived or the call ends"). Using it again is ERR_CALL_STATE.
 import { ProtocolError } from '../errors.ts';
 import {
   MLKEM1024_CIPHERTEXT_BYTES,
@@ -42,6 +47,8 @@ export const CALL_COMMIT_BYTES = 32;
 const LABEL_CALL_COMMIT = utf8('Sotto_v1_CallCommit');
 /** docs/protocol/11 §11.3: domain label of the transcript hash th. */
 const LABEL_CALL_TRANSCRIPT = utf8('Sotto_v1_CallTranscript');
+/** docs/protocol/11 §11.3: domain label of th, the transcript extended by the answer. */
+const LABEL_CALL_ANSWER = utf8('Sotto_v1_CallAnswer');
 /** docs/protocol/11 §11.3: the label in s0, in the place of RFC 6189 §4.4.1.4's "ZRTP-HMAC-KDF". */
 const LABEL_CALL_S0 = utf8('Sotto_v1_Call');
 /** docs/protocol/11 §11.3 / RFC 6189 §4.4.1.4: s0's counter, fixed at 1. */
@@ -70,19 +77,25 @@ export interface CallOfferMessage {
   readonly sdp: string;
 }
 
-export interface CallAnswerMessage {
+/** §11.2.2: sent by the callee's device as it starts ringing, before the user decides. */
+export interface CallRingingMessage {
   readonly call: Uint8Array;
   /** E_R, the callee's ephemeral X25519 public key. */
   readonly dh: Uint8Array;
   /** ML-KEM-1024 ciphertext to ek_I (1568 bytes). */
   readonly ct: Uint8Array;
-  readonly sdp: string;
 }
 
 export interface CallConfirmMessage {
   readonly call: Uint8Array;
   /** E_I, the caller's ephemeral X25519 public key, opening the commitment. */
   readonly dh: Uint8Array;
+}
+
+/** §11.2.5: the callee's SDP, sent when the user accepts. */
+export interface CallAnswerMessage {
+  readonly call: Uint8Array;
+  readonly sdp: string;
 }
 
 /** One direction's SFrame key (docs/protocol/11 §11.5). */
@@ -158,17 +171,27 @@ interface CalleeSecrets {
   readonly eR: Uint8Array; //       secret
   readonly pubER: Uint8Array;
   readonly ctHash: Uint8Array;
-  readonly answerSdp: string;
-  readonly fpAnswer: string;
   readonly ssKem: Uint8Array; //    secret
+}
+
+/** What both sides hold between the confirm and the answer (§11.3): s0 and the ring transcript. */
+interface ConfirmedSecrets {
+  readonly call: Uint8Array;
+  readonly role: 'caller' | 'callee';
+  readonly ikI: IdentityPublicKey;
+  readonly ikR: IdentityPublicKey;
+  readonly thRing: Uint8Array;
+  readonly s0: Uint8Array; //       secret
 }
 
 type Phase = 'pending' | 'completing' | 'completed' | 'erased';
 
 let makeCallerPending: (s: CallerSecrets) => CallerPending;
-let completeCaller: (state: CallerPending, crypto: CryptoProvider, answer: CallAnswerMessage) => Promise<{ keys: CallKeys; confirm: CallConfirmMessage }>;
+let confirmCaller: (state: CallerPending, crypto: CryptoProvider, ringing: CallRingingMessage) => Promise<{ state: CallConfirmed; confirm: CallConfirmMessage }>;
 let makeCalleePending: (s: CalleeSecrets) => CalleePending;
-let completeCallee: (state: CalleePending, crypto: CryptoProvider, confirm: CallConfirmMessage) => Promise<{ keys: CallKeys }>;
+let confirmCallee: (state: CalleePending, crypto: CryptoProvider, confirm: CallConfirmMessage) => Promise<{ state: CallConfirmed }>;
+let makeConfirmed: (s: ConfirmedSecrets, sas: Sas) => CallConfirmed;
+let completeConfirmed: (state: CallConfirmed, crypto: CryptoProvider, answer: CallAnswerMessage) => Promise<{ keys: CallKeys }>;
 
 /**
  * Single-use holder of a pending call's ephemeral secrets. While a completion runs, the secrets are
@@ -247,7 +270,7 @@ abstract class PendingCall<S> extends Redacted {
   }
 }
 
-/** The caller's state between offer and answer (docs/protocol/11 §11.2.1): holds dk_I and e_I. */
+/** The caller's state between offer and ringing (docs/protocol/11 §11.2.1): holds dk_I and e_I. */
 export class CallerPending extends PendingCall<CallerSecrets> {
   protected readonly kind = 'CallerPending';
 
@@ -258,56 +281,42 @@ export class CallerPending extends PendingCall<CallerSecrets> {
   static {
     // The only ways to build one or to complete it: the module functions below (not exported members).
     makeCallerPending = (s) => new CallerPending(s);
-    completeCaller = (state, crypto, answer) => state.#completeWith(crypto, answer);
+    confirmCaller = (state, crypto, ringing) => state.#confirmWith(crypto, ringing);
   }
 
   protected wipeSecrets(s: CallerSecrets): void {
     wipe(s.eI, s.dkI);
   }
 
-  /** completeCallAsCaller's body. */
-  async #completeWith(crypto: CryptoProvider, answer: CallAnswerMessage): Promise<{ keys: CallKeys; confirm: CallConfirmMessage }> {
-    this.checkUsable(answer.call, 'call answer');
-    const pubER = parseX25519PublicKey(answer.dh, 'call answer dh (E_R)'); // docs/protocol/03 §3.2 canonical X25519 key
-    if (answer.ct.length !== MLKEM1024_CIPHERTEXT_BYTES) {
-      throw new ProtocolError('ERR_ARGUMENT', `call answer ct: expected ${MLKEM1024_CIPHERTEXT_BYTES} bytes, got ${answer.ct.length}`);
+  /** confirmCallAsCaller's body. */
+  async #confirmWith(crypto: CryptoProvider, ringing: CallRingingMessage): Promise<{ state: CallConfirmed; confirm: CallConfirmMessage }> {
+    this.checkUsable(ringing.call, 'call ringing');
+    const pubER = parseX25519PublicKey(ringing.dh, 'call ringing dh (E_R)'); // docs/protocol/03 §3.2 canonical X25519 key
+    if (ringing.ct.length !== MLKEM1024_CIPHERTEXT_BYTES) {
+      throw new ProtocolError('ERR_ARGUMENT', `call ringing ct: expected ${MLKEM1024_CIPHERTEXT_BYTES} bytes, got ${ringing.ct.length}`);
     }
-    const fpAnswer = sdpFingerprint(answer.sdp); // §11.2.4
     return this.complete(
       async (s) => {
-        const ssKem = await crypto.mlKem1024Decapsulate(answer.ct, s.dkI); // §11.2.3 ss_kem = Decaps(dk_I, ct) (FIPS 203 §7.3)
+        const ssKem = await crypto.mlKem1024Decapsulate(ringing.ct, s.dkI); // §11.2.3 ss_kem = Decaps(dk_I, ct) (FIPS 203 §7.3)
         let dh: Uint8Array | undefined;
         try {
           dh = await crypto.x25519(s.eI, pubER); // §11.2.3 dh = X25519(e_I, E_R); all zeros → ERR_CRYPTO_SMALL_ORDER
-          const th = transcriptHash(crypto, {
-            call: s.call,
-            ikI: s.ikI,
-            ikR: s.ikR,
-            ekHash: s.ekHash,
-            hvi: s.hvi,
-            fpOffer: s.fpOffer,
-            offerSdp: s.offerSdp,
-            pubER,
-            ctHash: crypto.sha256(answer.ct),
-            fpAnswer,
-            answerSdp: answer.sdp,
-            pubEI: s.pubEI,
-          });
-          const keys = deriveCallKeys(crypto, 'caller', s.call, s.ikI, s.ikR, dh, ssKem, th);
-          return { keys, confirm: { call: s.call.slice(), dh: s.pubEI.slice() } }; // §11.2.3 confirm { call, dh = E_I }
+          const thRing = ringTranscriptHash(crypto, { ...s, pubER, ctHash: crypto.sha256(ringing.ct), pubEI: s.pubEI });
+          const state = confirmedState(crypto, 'caller', s.call, s.ikI, s.ikR, dh, ssKem, thRing);
+          return { state, confirm: { call: s.call.slice(), dh: s.pubEI.slice() } }; // §11.2.3 confirm { call, dh = E_I }
         } finally {
           wipe(ssKem);
           if (dh !== undefined) wipe(dh);
         }
       },
       (r) => {
-        r.keys.erase();
+        r.state.erase();
       },
     );
   }
 }
 
-/** The callee's state between answer and confirm (docs/protocol/11 §11.2.2): holds e_R and ss_kem. */
+/** The callee's state between ringing and the confirm (docs/protocol/11 §11.2.2): holds e_R and ss_kem. */
 export class CalleePending extends PendingCall<CalleeSecrets> {
   protected readonly kind = 'CalleePending';
 
@@ -317,15 +326,15 @@ export class CalleePending extends PendingCall<CalleeSecrets> {
 
   static {
     makeCalleePending = (s) => new CalleePending(s);
-    completeCallee = (state, crypto, confirm) => state.#completeWith(crypto, confirm);
+    confirmCallee = (state, crypto, confirm) => state.#confirmWith(crypto, confirm);
   }
 
   protected wipeSecrets(s: CalleeSecrets): void {
     wipe(s.eR, s.ssKem);
   }
 
-  /** completeCallAsCallee's body. */
-  async #completeWith(crypto: CryptoProvider, confirm: CallConfirmMessage): Promise<{ keys: CallKeys }> {
+  /** confirmCallAsCallee's body. */
+  async #confirmWith(crypto: CryptoProvider, confirm: CallConfirmMessage): Promise<{ state: CallConfirmed }> {
     this.checkUsable(confirm.call, 'call confirm');
     return this.complete(
       async (s) => {
@@ -336,24 +345,54 @@ export class CalleePending extends PendingCall<CalleeSecrets> {
         const pubEI = parseX25519PublicKey(confirm.dh, 'call confirm dh (E_I)'); // docs/protocol/03 §3.2
         const dh = await crypto.x25519(s.eR, pubEI); // §11.2.3 dh = X25519(e_R, E_I); all zeros → ERR_CRYPTO_SMALL_ORDER
         try {
-          const th = transcriptHash(crypto, {
-            call: s.call,
-            ikI: s.ikI,
-            ikR: s.ikR,
-            ekHash: s.ekHash,
-            hvi: s.hvi,
-            fpOffer: s.fpOffer,
-            offerSdp: s.offerSdp,
-            pubER: s.pubER,
-            ctHash: s.ctHash,
-            fpAnswer: s.fpAnswer,
-            answerSdp: s.answerSdp,
-            pubEI,
-          });
-          return { keys: deriveCallKeys(crypto, 'callee', s.call, s.ikI, s.ikR, dh, s.ssKem, th) };
+          const thRing = ringTranscriptHash(crypto, { ...s, pubEI });
+          return { state: confirmedState(crypto, 'callee', s.call, s.ikI, s.ikR, dh, s.ssKem, thRing) };
         } finally {
           wipe(dh);
         }
+      },
+      (r) => {
+        r.state.erase();
+      },
+    );
+  }
+}
+
+/**
+ * Either side after the commitment exchange (docs/protocol/11 §11.3): holds s0 until the answer's SDP
+ * arrives (caller) or the user accepts (callee). The SAS is known from here; the SFrame keys also bind
+ * the answer, so they come from completeCall.
+ */
+export class CallConfirmed extends PendingCall<ConfirmedSecrets> {
+  protected readonly kind = 'CallConfirmed';
+  readonly role: 'caller' | 'callee';
+  /** §11.4: the short authentication string, from s0 and the ring transcript. */
+  readonly sas: Sas;
+
+  private constructor(s: ConfirmedSecrets, sas: Sas) {
+    super(s.call, s);
+    this.role = s.role;
+    this.sas = sas;
+  }
+
+  static {
+    makeConfirmed = (s, sas) => new CallConfirmed(s, sas);
+    completeConfirmed = (state, crypto, answer) => state.#completeWith(crypto, answer);
+  }
+
+  protected wipeSecrets(s: ConfirmedSecrets): void {
+    wipe(s.s0);
+  }
+
+  /** completeCall's body. */
+  async #completeWith(crypto: CryptoProvider, answer: CallAnswerMessage): Promise<{ keys: CallKeys }> {
+    this.checkUsable(answer.call, 'call answer');
+    const fpAnswer = sdpFingerprint(answer.sdp); // §11.2.4
+    return this.complete(
+      (s) => {
+        // §11.3 th = SHA-256("Sotto_v1_CallAnswer" || th_ring || vec16(fp_answer) || vec32(answerSdp))
+        const th = crypto.sha256(concatBytes(LABEL_CALL_ANSWER, s.thRing, vec16(utf8(fpAnswer)), vec32(utf8(answer.sdp))));
+        return Promise.resolve({ keys: deriveSframeKeys(crypto, s, this.sas, th) });
       },
       (r) => {
         r.keys.erase();
@@ -381,7 +420,7 @@ function vec32(x: Uint8Array): Uint8Array {
   return concatBytes(u32be(x.length), x);
 }
 
-interface TranscriptFields {
+interface RingTranscriptFields {
   readonly call: Uint8Array;
   readonly ikI: Uint8Array;
   readonly ikR: Uint8Array;
@@ -391,13 +430,11 @@ interface TranscriptFields {
   readonly offerSdp: string;
   readonly pubER: Uint8Array;
   readonly ctHash: Uint8Array;
-  readonly fpAnswer: string;
-  readonly answerSdp: string;
   readonly pubEI: Uint8Array;
 }
 
-/** §11.3 th, in the spec's order (RFC 6189 §4.4.1.4's total_hash, over Sotto's messages). */
-function transcriptHash(crypto: CryptoProvider, t: TranscriptFields): Uint8Array {
+/** §11.3 th_ring, in the spec's order (RFC 6189 §4.4.1.4's total_hash, over Sotto's messages up to the confirm). */
+function ringTranscriptHash(crypto: CryptoProvider, t: RingTranscriptFields): Uint8Array {
   return crypto.sha256(
     concatBytes(
       LABEL_CALL_TRANSCRIPT, //          "Sotto_v1_CallTranscript"
@@ -410,42 +447,42 @@ function transcriptHash(crypto: CryptoProvider, t: TranscriptFields): Uint8Array
       vec32(utf8(t.offerSdp)), //         vec32(offerSdp)
       t.pubER, //                         E_R
       t.ctHash, //                        SHA-256(ct)
-      vec16(utf8(t.fpAnswer)), //         vec16(fp_answer)
-      vec32(utf8(t.answerSdp)), //        vec32(answerSdp)
       t.pubEI, //                         E_I
     ),
   );
 }
 
-/** §11.3: s0, then sashash and both SFrame base keys with the ZRTP KDF; s0 is erased before returning. */
-function deriveCallKeys(
+/** §11.3: s0 and the SAS; s0 is kept (secret) in the returned state until the answer. */
+function confirmedState(
   crypto: CryptoProvider,
   role: 'caller' | 'callee',
   call: Uint8Array,
-  ikI: Uint8Array,
-  ikR: Uint8Array,
+  ikI: IdentityPublicKey,
+  ikR: IdentityPublicKey,
   dh: Uint8Array,
   ssKem: Uint8Array,
-  th: Uint8Array,
-): CallKeys {
-  // s0 = SHA-256(u32(1) || dh || ss_kem || "Sotto_v1_Call" || IK_I || IK_R || th)   (RFC 6189 §4.4.1.4 shape)
-  const s0Input = concatBytes(u32be(S0_COUNTER), dh, ssKem, LABEL_CALL_S0, ikI, ikR, th);
+  thRing: Uint8Array,
+): CallConfirmed {
+  // s0 = SHA-256(u32(1) || dh || ss_kem || "Sotto_v1_Call" || IK_I || IK_R || th_ring)   (RFC 6189 §4.4.1.4 shape)
+  const s0Input = concatBytes(u32be(S0_COUNTER), dh, ssKem, LABEL_CALL_S0, ikI, ikR, thRing);
   const s0 = crypto.sha256(s0Input);
   wipe(s0Input);
-  try {
-    const context = concatBytes(call, ikI, ikR, th); //                     KDF_Context = call || IK_I || IK_R || th
-    const sashash = zrtpKdf(crypto, s0, KDF_LABEL_SAS, context, KDF_BITS); // RFC 6189 §4.5.2
-    const sas = renderSas(sashash.slice(0, SAS_VALUE_BYTES)); //              sasvalue = sashash[0..4]
-    const callerKey = zrtpKdf(crypto, s0, KDF_LABEL_SFRAME_CALLER, context, KDF_BITS);
-    const calleeKey = zrtpKdf(crypto, s0, KDF_LABEL_SFRAME_CALLEE, context, KDF_BITS);
-    const caller: CallSframeKey = { kid: CALLER_SFRAME_KID, baseKey: callerKey }; // §11.5
-    const callee: CallSframeKey = { kid: CALLEE_SFRAME_KID, baseKey: calleeKey };
-    return role === 'caller'
-      ? new SottoCallKeys(call.slice(), role, sas, caller, callee)
-      : new SottoCallKeys(call.slice(), role, sas, callee, caller);
-  } finally {
-    wipe(s0);
-  }
+  const sasContext = concatBytes(call, ikI, ikR, thRing); //                 §11.4 SAS context = call || IK_I || IK_R || th_ring
+  const sashash = zrtpKdf(crypto, s0, KDF_LABEL_SAS, sasContext, KDF_BITS); // RFC 6189 §4.5.2
+  const sas = renderSas(sashash.slice(0, SAS_VALUE_BYTES)); //                sasvalue = sashash[0..4]
+  return makeConfirmed({ call: call.slice(), role, ikI, ikR, thRing, s0 }, sas);
+}
+
+/** §11.3: both SFrame base keys with the ZRTP KDF over the full transcript th. */
+function deriveSframeKeys(crypto: CryptoProvider, s: ConfirmedSecrets, sas: Sas, th: Uint8Array): CallKeys {
+  const context = concatBytes(s.call, s.ikI, s.ikR, th); //                  KDF_Context = call || IK_I || IK_R || th
+  const callerKey = zrtpKdf(crypto, s.s0, KDF_LABEL_SFRAME_CALLER, context, KDF_BITS);
+  const calleeKey = zrtpKdf(crypto, s.s0, KDF_LABEL_SFRAME_CALLEE, context, KDF_BITS);
+  const caller: CallSframeKey = { kid: CALLER_SFRAME_KID, baseKey: callerKey }; // §11.5
+  const callee: CallSframeKey = { kid: CALLEE_SFRAME_KID, baseKey: calleeKey };
+  return s.role === 'caller'
+    ? new SottoCallKeys(s.call.slice(), s.role, sas, caller, callee)
+    : new SottoCallKeys(s.call.slice(), s.role, sas, callee, caller);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -501,15 +538,16 @@ export async function createCallOffer(
 }
 
 /**
- * docs/protocol/11 §11.2.2: the callee accepts an offer. Randomness: e_R (32 bytes), then m (32, FIPS 203 §7.2).
+ * docs/protocol/11 §11.2.2: the callee's device starts ringing for an offer and contributes its values,
+ * before the user decides. Randomness: e_R (32 bytes), then m (32, FIPS 203 §7.2).
  * Errors: ERR_KEY_INVALID (an identity key, or `kem` failing the FIPS 203 §7.2 input checks),
- * ERR_ARGUMENT (`call` not 16 bytes, `commit` not 32), ERR_CALL_SDP (either SDP).
+ * ERR_ARGUMENT (`call` not 16 bytes, `commit` not 32), ERR_CALL_SDP (the offer's SDP).
  */
-export async function answerCallOffer(
+export async function ringCallOffer(
   crypto: CryptoProvider,
   rng: Rng,
-  args: { callerIdentityKey: Uint8Array; calleeIdentityKey: Uint8Array; offer: CallOfferMessage; sdp: string },
-): Promise<{ state: CalleePending; answer: CallAnswerMessage }> {
+  args: { callerIdentityKey: Uint8Array; calleeIdentityKey: Uint8Array; offer: CallOfferMessage },
+): Promise<{ state: CalleePending; ringing: CallRingingMessage }> {
   const { offer } = args;
   const ikI = parseIdentityPublicKey(args.callerIdentityKey);
   const ikR = parseIdentityPublicKey(args.calleeIdentityKey);
@@ -517,7 +555,6 @@ export async function answerCallOffer(
   checkBytes(offer.commit, CALL_COMMIT_BYTES, 'call offer commit');
   const fpOffer = sdpFingerprint(offer.sdp); // §11.2.4
   const ek = parseMlKemPublicKey(offer.kem, 'call offer kem (ek_I)'); // §11.2.2: length and FIPS 203 §7.2 modulus check
-  const fpAnswer = sdpFingerprint(args.sdp); // §11.2.4
   const eR = rng(X25519_KEY_BYTES); // §11.1 e_R
   const pubER = await crypto.x25519PublicKey(eR);
   const m = rng(MLKEM_MESSAGE_BYTES); // §11.1 m: 32 fresh random bytes
@@ -539,28 +576,35 @@ export async function answerCallOffer(
     eR,
     pubER,
     ctHash: crypto.sha256(enc.ciphertext),
-    answerSdp: args.sdp,
-    fpAnswer,
     ssKem: enc.sharedSecret,
   });
-  return { state, answer: { call: call.slice(), dh: pubER.slice(), ct: enc.ciphertext.slice(), sdp: args.sdp } };
+  return { state, ringing: { call: call.slice(), dh: pubER.slice(), ct: enc.ciphertext.slice() } };
 }
 
 /**
- * docs/protocol/11 §11.2.3: the caller completes with the callee's answer, derives the keys (§11.3) and
- * gets the confirm to send. Errors (the state unchanged): ERR_CALL_STATE (used, erased or completing
- * state; another call id), ERR_KEY_INVALID (`dh`), ERR_ARGUMENT (`ct` not 1568 bytes), ERR_CALL_SDP,
+ * docs/protocol/11 §11.2.3: the caller takes the callee's ringing values, derives s0 and the SAS (§11.3,
+ * §11.4) and gets the confirm to send. Errors (the state unchanged): ERR_CALL_STATE (used, erased or
+ * completing state; another call id), ERR_KEY_INVALID (`dh`), ERR_ARGUMENT (`ct` not 1568 bytes),
  * ERR_CRYPTO_SMALL_ORDER.
  */
-export function completeCallAsCaller(crypto: CryptoProvider, state: CallerPending, answer: CallAnswerMessage): Promise<{ keys: CallKeys; confirm: CallConfirmMessage }> {
-  return completeCaller(state, crypto, answer);
+export function confirmCallAsCaller(crypto: CryptoProvider, state: CallerPending, ringing: CallRingingMessage): Promise<{ state: CallConfirmed; confirm: CallConfirmMessage }> {
+  return confirmCaller(state, crypto, ringing);
 }
 
 /**
- * docs/protocol/11 §11.2.3: the callee checks the caller's E_I against its commitment and derives the keys.
- * Errors (the state unchanged): ERR_CALL_STATE, ERR_CALL_COMMITMENT (the caller abandons the call),
- * ERR_KEY_INVALID (`dh` committed to but not a valid X25519 key), ERR_CRYPTO_SMALL_ORDER.
+ * docs/protocol/11 §11.2.3: the callee checks the caller's E_I against its commitment and derives s0 and
+ * the SAS. Errors (the state unchanged): ERR_CALL_STATE, ERR_CALL_COMMITMENT (the callee abandons the
+ * call), ERR_KEY_INVALID (`dh` committed to but not a valid X25519 key), ERR_CRYPTO_SMALL_ORDER.
  */
-export function completeCallAsCallee(crypto: CryptoProvider, state: CalleePending, confirm: CallConfirmMessage): Promise<{ keys: CallKeys }> {
-  return completeCallee(state, crypto, confirm);
+export function confirmCallAsCallee(crypto: CryptoProvider, state: CalleePending, confirm: CallConfirmMessage): Promise<{ state: CallConfirmed }> {
+  return confirmCallee(state, crypto, confirm);
+}
+
+/**
+ * docs/protocol/11 §11.2.5, §11.3: either side binds the callee's answer SDP (its own, or the one
+ * received) into the transcript and derives the SFrame keys. Errors (the state unchanged):
+ * ERR_CALL_STATE (used, erased or completing state; another call id), ERR_CALL_SDP.
+ */
+export function completeCall(crypto: CryptoProvider, state: CallConfirmed, answer: CallAnswerMessage): Promise<{ keys: CallKeys }> {
+  return completeConfirmed(state, crypto, answer);
 }

@@ -8,8 +8,8 @@
 //       scenario compares the strings each side's Call shows) and, if they differ, both press "they don't match"
 //       (confirmSas(false)), which ends the call with `sas-mismatch`. Mallory reads the frames spoken before that.
 //   (c) mallory substitutes only the call's keys, without the session: it would have to change the offer's KEM key
-//       or commitment, or the answer's or confirm's DH value, but these travel inside the sealed session. It
-//       alters the sealed envelopes of one step at a time — the offer to bob, the answer to dave, the confirm to
+//       or commitment, or the ringing's or confirm's values, but these travel inside the sealed session. It
+//       alters the sealed envelopes of one step at a time — the offer to bob, the ringing to dave, the confirm to
 //       bob — in a call dave → bob (contacts with an honest session).
 // What each victim's phone shows is the result.
 import type { Call } from '@sotto/client';
@@ -55,7 +55,7 @@ export interface FirstContactCall {
 }
 
 export interface TamperedStep {
-  readonly step: 'offer to bob' | 'answer to dave' | 'confirm to bob';
+  readonly step: 'offer to bob' | 'ringing to dave' | 'confirm to bob';
   /** What the receiving SDK reported about the altered envelope. */
   readonly rejection: string;
   readonly rung: boolean;
@@ -88,23 +88,22 @@ const flipLastByte = (e: Uint8Array): Uint8Array => {
 /** (c): one call dave → bob with the envelopes of one step altered on their way. */
 async function tamperedCall(cw: SottoCallWorld, dave: CallParty, bob: CallParty, step: TamperedStep['step']): Promise<TamperedStep> {
   const proxy = cw.world.proxy;
-  const target = step === 'answer to dave' ? dave : bob;
+  const target = step === 'ringing to dave' ? dave : bob;
   const connection = connectionOf(proxy.records, target.name);
-  const tamper = (): void => {
-    proxy.setHooks(rewriteDeliveredEnvelopes(flipLastByte, connection));
-  };
+  // The step's envelope is the first one the target gets in this call (the offer to bob, the ringing to
+  // dave), or the second (the confirm to bob, after the offer); the previous step's traffic is over.
+  let skip = step === 'confirm to bob' ? 1 : 0;
+  proxy.setHooks(rewriteDeliveredEnvelopes((e) => (skip-- > 0 ? e : flipLastByte(e)), connection));
   const daveMedia = await cw.endpoint(`dave (${step})`);
   const bobMedia = await cw.endpoint(`bob (${step})`);
   const errors = target.errors.length;
   const rang = bob.rung.length;
-  if (step === 'offer to bob') tamper();
   const call = await dave.user.client.placeCall(bob.name, daveMedia);
   let answered: Call | undefined;
   if (step !== 'offer to bob') {
     await until(() => bob.rung.length > rang, "bob's phone to ring");
     const incoming = bob.rung[rang];
     if (incoming === undefined) throw new AttacksError('ERR_ATTACKS_UNEXPECTED', 'no incoming call');
-    tamper(); //                                         from here: the answer (to dave) or the confirm (to bob)
     answered = await incoming.accept(bobMedia);
   }
   await until(() => target.errors.length > errors, `${target.name}'s SDK to process the altered envelope`);
@@ -114,7 +113,9 @@ async function tamperedCall(cw: SottoCallWorld, dave: CallParty, bob: CallParty,
   for (const line of ['Dave here: the shipment is at pier 4.', 'Repeat: pier 4.']) if (await daveMedia.speak(line)) framesSent++;
   if (framesSent > 0) await until(() => bobMedia.handled >= framesSent, "bob's media to take dave's frames");
   const result = {
-    step, rejection: [...new Set(target.errors.slice(errors).map(causes))].join('; '), rung: bob.rung.length > rang, daveState: call.state, bobState: answered?.state ?? 'never rang',
+    // The first error after the alteration is the rejection (an honest answer to a call whose ringing was
+    // rejected then fails the call too: ERR_CALL_FAILED, reported after it).
+    step, rejection: causes(target.errors[errors]), rung: bob.rung.length > rang, daveState: call.state, bobState: answered?.state ?? 'never rang',
     daveKeyed: daveMedia.calls.includes('setKeys'), bobKeyed: bobMedia.calls.includes('setKeys'), framesSent, framesPlayed: bobMedia.played.length, framesDroppedNoKeys: bobMedia.droppedAs(NO_KEYS),
   };
   await call.hangUp();
@@ -136,7 +137,7 @@ export async function runSottoCallsKeySubstitution(): Promise<SottoCallsKeySubst
 
     // (c) The call's keys alone, without the session.
     const callKeysOnly: TamperedStep[] = [];
-    for (const step of ['offer to bob', 'answer to dave', 'confirm to bob'] as const) callKeysOnly.push(await tamperedCall(cw, dave, bob, step));
+    for (const step of ['offer to bob', 'ringing to dave', 'confirm to bob'] as const) callKeysOnly.push(await tamperedCall(cw, dave, bob, step));
 
     // From here mallory serves impostors for alice and bob, and handles every send between them.
     mitm = await CallMitm.create(cw.world.proxy, cw.relay, cw.world.server.url, { username: alice.name, connection: connectionOf(cw.world.proxy.records, alice.name) }, { username: bob.name, connection: connectionOf(cw.world.proxy.records, bob.name) });
