@@ -6,13 +6,18 @@
 // ssrc-audio-level in the SDPs); "The words match" marks Bob verified by SAS. Then Bob calls and says
 // "They don't match": the call ends on both sides with the loud warning and nothing is verified. Then
 // Bob declines a call and Alice leaves a voicemail that Bob plays; after both reload the page, the missed
-// call and the voicemail are still in the history. The wrong-key case and the worker's
+// call and the voicemail are still in the history. Last, the voicemail round trip with the callee
+// offline (issue 5): Bob closes his tab, Alice's call rings out (a 3 s ring through the ringMs test
+// hook) and she leaves a voicemail, which stays "Sent"; Bob opens Sotto again, catches up, sees the
+// missed call, plays the voicemail and the analyser finds Alice's 440 Hz in it; Alice's copy turns
+// "Delivered". The wrong-key case and the worker's
 // zero-plaintext rule are checked at the media level (browser-call-media.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Locator } from 'playwright-core';
 import { BROWSER_REPORTS, shot, SLOW_MS, type WebUser } from './support/harness.ts';
-import { callPanel, lastCallStats, sentSdps, twoCallers, waitStats } from './support/calls.ts';
-import { dominantFrequency, isTone } from './support/tones.ts';
+import { callPanel, installCallHooks, lastCallStats, sentSdps, setCallHookRingMs, twoCallers, waitStats } from './support/calls.ts';
+import { dominantFrequency, isTone, playedFrequency } from './support/tones.ts';
 
 const ALICE_HZ = 440;
 const BOB_HZ = 660;
@@ -20,10 +25,11 @@ const BOB_HZ = 660;
 /** The call panel of `u`'s page. */
 const panel = (u: WebUser) => callPanel(u.page);
 
-/** Finds the voicemail from `from` (0:01–0:03) in `u`'s open conversation, presses Play, and waits
- *  until the decrypted recording loads as media from its blob: URL (CSP media-src 'self' blob:). */
-async function playVoicemail(u: WebUser, from: string): Promise<void> {
-  const item = u.log(from).locator('li.msg--in').filter({ hasText: /Voicemail \(0:0[1-3]\)/ });
+/** Finds the `nth` voicemail from `from` (0:01–0:03; 1: the first) in `u`'s open conversation, presses
+ *  Play, waits until the decrypted recording loads as media from its blob: URL (CSP media-src 'self'
+ *  blob:), and returns its player. */
+async function playVoicemail(u: WebUser, from: string, nth = 1): Promise<Locator> {
+  const item = u.log(from).locator('li.msg--in').filter({ hasText: /Voicemail \(0:0[1-3]\)/ }).nth(nth - 1);
   await item.waitFor({ timeout: 20_000 });
   await item.getByRole('button', { name: new RegExp(`^Play the voicemail from ${from} \\(0:0[1-3]\\)$`) }).click();
   const player = item.locator('audio.voicemail__audio');
@@ -38,6 +44,7 @@ async function playVoicemail(u: WebUser, from: string): Promise<void> {
       }, { once: true });
     });
   });
+  return player;
 }
 
 async function call(from: WebUser, to: WebUser): Promise<void> {
@@ -164,6 +171,37 @@ test('browser calls: SAS on both screens, each hears the other, match verifies, 
     await shot(bob.page, 'call-history-after-reload');
     await alice.log('bob').locator('li.msg--out').filter({ hasText: /^You: Voicemail \(0:0[1-3]\)/ }).waitFor();
     assert.equal(await alice.log('bob').locator('li.msg--call').count(), 0, 'the caller has no missed call');
+  });
+
+  await t.test("Bob's tab is closed: the call times out, Alice leaves a voicemail, Bob opens Sotto again and hears her tone in it", async () => {
+    await installCallHooks(alice.page); // the reload above removed them
+    await setCallHookRingMs(alice.page, 3_000); // the SDK's placeCall ringMs: no 45 s wait for the timeout
+    await bob.closePage(); // offline: no page, no socket
+    await alice.page.getByRole('button', { name: 'Call bob', exact: true }).click();
+    await panel(alice).state('ended').getByText('bob did not answer.').waitFor({ timeout: 20_000 });
+    await panel(alice).button('Leave a voicemail').click();
+    await panel(alice).state('recording').waitFor();
+    await new Promise((r) => setTimeout(r, 1_500)); // Alice's microphone plays her tone into the recorder
+    await panel(alice).button('Stop and send').click();
+    await panel(alice).region.getByText(/^Voicemail sent to bob \(0:0[1-3]\)\.$/).waitFor({ timeout: SLOW_MS });
+    const sent = alice.log('bob').locator('li.msg--out').filter({ hasText: /^You: Voicemail \(0:0[1-3]\)/ });
+    await sent.nth(1).waitFor();
+    assert.equal(await sent.count(), 2, 'the earlier voicemail and this one');
+    await sent.nth(1).locator('.status', { hasText: /^Sent/ }).waitFor(); // queued on the server: Bob is offline, no receipt yet
+
+    await bob.reopen();
+    await bob.unlock();
+    await bob.openConversation('alice');
+    const player = await playVoicemail(bob, 'alice', 2);
+    const heard = await playedFrequency(player);
+    assert.ok(isTone(heard, ALICE_HZ), `Bob hears Alice's ${ALICE_HZ} Hz in the voicemail, got ${JSON.stringify(heard)}`);
+    // The offer and Alice's `timeout` were queued together: a missed call, never a phone left ringing
+    // (it may ring for an instant on catch-up while the offer is under 60 s old, §11.6).
+    await bob.log('alice').locator('li.msg--call', { hasText: 'Missed call from alice' }).nth(1).waitFor({ timeout: 20_000 });
+    assert.equal(await panel(bob).state('incoming').count(), 0, "Bob's phone is not ringing for the call that timed out");
+    if (await panel(bob).state('ended').isVisible()) await panel(bob).button('Close').click();
+    await sent.nth(1).locator('.status', { hasText: /^Delivered/ }).waitFor({ timeout: SLOW_MS });
+    await panel(alice).button('Close').click();
   });
 
   // The server has no TURN (`--turn-url` not given): GET /v1/calls/turn answers 404, which Chromium

@@ -15,9 +15,14 @@ export const VOICEMAIL_MIME = 'audio/webm';
 
 /** Test hooks (shared/notes/browser-calls.md): present only when a test defines
  *  `globalThis.__sottoCallTestHooks` before the page loads (an init script); the app never creates it.
- *  They can only weaken this device's own call (relay-only ICE, a wrong receive key) and read counters. */
+ *  They can only weaken this device's own call (relay-only ICE, a wrong receive key, a shorter ring) and
+ *  read counters. */
 export interface CallTestHooks {
   readonly media?: Pick<BrowserCallMediaOptions, 'iceTransportPolicy' | 'testWrongReceiveKey'>;
+  /** How long this device's outgoing calls ring before they end as `timeout` — the SDK's
+   *  `placeCall(…, { ringMs })`, 1000 ms up to CALL_RING_TIMEOUT_MS (45 s, docs/protocol/11 §11.6) —
+   *  so a test of an unanswered call (then a voicemail) need not wait 45 s. */
+  readonly ringMs?: number;
   created?(media: BrowserCallMedia, info: { readonly peer: string; readonly role: 'caller' | 'callee' }): void;
 }
 
@@ -166,7 +171,8 @@ export class CallController {
     }
     let call: Call;
     try {
-      call = await this.#client.placeCall(peer, live.media);
+      const ringMs = testHooks()?.ringMs;
+      call = await this.#client.placeCall(peer, live.media, ringMs === undefined ? {} : { ringMs });
     } catch (e) {
       live.media.close();
       if (this.#live !== live) return;

@@ -14,6 +14,7 @@ export type CallHookMedia = Readonly<Record<string, unknown>>;
 
 interface HookState {
   media?: CallHookMedia;
+  ringMs?: number;
   calls: { stats(): Promise<CallMediaStats> }[];
   sdps: string[];
 }
@@ -49,6 +50,14 @@ export function setCallHookMedia(page: Page, media: CallHookMedia): Promise<void
   return page.evaluate((media) => {
     (globalThis as unknown as { __sottoCallTestHooks: HookState }).__sottoCallTestHooks.media = media;
   }, media);
+}
+
+/** How long the page's next outgoing calls ring before they time out (CallTestHooks.ringMs: the SDK's
+ *  placeCall ringMs, 1000–45000 ms), so an unanswered call need not ring for 45 s. */
+export function setCallHookRingMs(page: Page, ringMs: number): Promise<void> {
+  return page.evaluate((ringMs) => {
+    (globalThis as unknown as { __sottoCallTestHooks: HookState }).__sottoCallTestHooks.ringMs = ringMs;
+  }, ringMs);
 }
 
 /** The stats of the page's latest call. */

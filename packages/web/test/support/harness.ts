@@ -188,12 +188,12 @@ export class WebUser {
   async startConversation(who: string): Promise<void> {
     await this.page.getByLabel('New conversation with (username)').fill(who);
     await this.page.getByLabel('New conversation with (username)').press('Enter');
-    await this.page.getByRole('heading', { name: who, level: 2 }).waitFor();
+    await this.page.getByRole('heading', { name: who, level: 2, exact: true }).waitFor();
   }
 
   async openConversation(who: string): Promise<void> {
     await this.conversation(who).click();
-    await this.page.getByRole('heading', { name: who, level: 2 }).waitFor();
+    await this.page.getByRole('heading', { name: who, level: 2, exact: true }).waitFor();
   }
 
   /** The open conversation's messages (the live log). */

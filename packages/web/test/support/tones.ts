@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tone } from '@sotto/test-support';
 import { withChromium, type LaunchOptions } from '@sotto/test-support/browser';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { encodeWav } from '../../../cli/src/calls/wav.ts';
 
 /** A 16-bit mono PCM WAV of a sine at `hz` (48 kHz, `seconds` long, Chromium loops it), at half scale. */
@@ -67,4 +67,43 @@ export async function dominantFrequency(page: Page, selector: string, ms = 700, 
 /** Whether `heard` is `hz` within two FFT bins. */
 export function isTone(heard: Heard, hz: number): boolean {
   return heard.hz !== undefined && Math.abs(heard.hz - hz) <= 12;
+}
+
+/** Plays the <audio> element `player` (a recording with a src, e.g. a voicemail's blob: URL) from the
+ *  start to its end through an AnalyserNode, and returns the dominant frequency averaged over what played
+ *  (as dominantFrequency; the first 200 ms, which may be the recorder starting, are left out). */
+export async function playedFrequency(player: Locator, maxMs = 10_000, floorDb = -70): Promise<Heard> {
+  return player.evaluate(
+    async (el, { maxMs, floorDb }) => {
+      if (!(el instanceof HTMLAudioElement) || el.src === '') throw new Error('expected an <audio> with a src');
+      const ctx = new AudioContext();
+      await ctx.resume();
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 8192;
+      analyser.smoothingTimeConstant = 0;
+      ctx.createMediaElementSource(el).connect(analyser);
+      const sum = new Float32Array(analyser.frequencyBinCount);
+      const bins = new Float32Array(analyser.frequencyBinCount);
+      let frames = 0;
+      el.pause();
+      el.currentTime = 0;
+      await el.play();
+      const end = performance.now() + maxMs;
+      await new Promise((r) => setTimeout(r, 200));
+      while (!el.ended && performance.now() < end) {
+        analyser.getFloatFrequencyData(bins);
+        for (let i = 0; i < bins.length; i++) sum[i] = (sum[i] ?? 0) + Math.max(bins[i] ?? -200, -200);
+        frames++;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      let best = 1;
+      for (let i = 2; i < sum.length; i++) if ((sum[i] ?? -Infinity) > (sum[best] ?? -Infinity)) best = i;
+      const db = (sum[best] ?? -200) / Math.max(frames, 1);
+      const hz = (best * ctx.sampleRate) / analyser.fftSize;
+      await ctx.close();
+      if (!el.ended) throw new Error(`the recording did not play to its end within ${maxMs} ms`);
+      return { hz: db < floorDb || frames === 0 ? undefined : hz, db };
+    },
+    { maxMs, floorDb },
+  );
 }
