@@ -8,6 +8,11 @@
 //   * the call — it runs two real call key agreements (@sotto/protocol, docs/protocol/11 §11.2), one per leg: it is
 //     the callee for alice and the caller for bob, with its own media endpoints on its relay, and re-speaks every
 //     frame it hears on one leg into the other. Every frame is read in the middle.
+// With `'direct'` in place of the relay, mallory substitutes only the call key agreements (still two real ones) and
+// passes each side's SDP on unchanged: the victims' DTLS connects directly (the fingerprints are the real ones) and
+// mallory relays no media, so each side encrypts under its own leg's keys and no frame decrypts at the other. That
+// is the "substituted call keys: the SAS differs and nothing is heard" case of the browser test
+// (packages/web/test/browser-call-key-substitution.test.ts).
 // What it cannot do is choose the two legs' short authentication strings: each is fixed by values committed before
 // mallory sees the other side's (the hash commitment, §11.2.3), so they differ except with probability 2⁻¹⁶, and
 // the users' comparison catches it. The scenario measures what the users see.
@@ -38,6 +43,7 @@ import {
   type CalleePending,
   type CallerPending,
   type CallRingingMessage,
+  type Sas,
   type Session,
 } from '@sotto/protocol';
 import { AttacksError } from '../errors.ts';
@@ -124,7 +130,8 @@ export class CallMitm {
   /** What mallory did, in order (for the scenario's evidence). */
   readonly log: string[] = [];
   readonly #proxy: RecordingProxy;
-  readonly #relay: CallRelay;
+  /** Mallory's media relay for the bridge, or 'direct': no media of its own, the SDPs passed on. */
+  readonly #relay: CallRelay | 'direct';
   readonly #serverUrl: string;
   readonly #a: MitmVictim;
   readonly #b: MitmVictim;
@@ -145,12 +152,14 @@ export class CallMitm {
   #callB: Uint8Array | undefined;
   #mediaA: SframeMedia | undefined;
   #mediaB: SframeMedia | undefined;
+  #sasA: Sas | undefined;
+  #sasB: Sas | undefined;
   #queue: Promise<void> = Promise.resolve();
   #seq = 5_000_000;
   #rewrites = 0;
   #failure: unknown;
 
-  private constructor(proxy: RecordingProxy, relay: CallRelay, serverUrl: string, a: MitmVictim, b: MitmVictim, asB: Impostor, asA: Impostor) {
+  private constructor(proxy: RecordingProxy, relay: CallRelay | 'direct', serverUrl: string, a: MitmVictim, b: MitmVictim, asB: Impostor, asA: Impostor) {
     this.#proxy = proxy;
     this.#relay = relay;
     this.#serverUrl = serverUrl;
@@ -160,13 +169,18 @@ export class CallMitm {
     this.#asA = asA;
   }
 
-  static async create(proxy: RecordingProxy, relay: CallRelay, serverUrl: string, a: MitmVictim, b: MitmVictim): Promise<CallMitm> {
+  static async create(proxy: RecordingProxy, relay: CallRelay | 'direct', serverUrl: string, a: MitmVictim, b: MitmVictim): Promise<CallMitm> {
     return new CallMitm(proxy, relay, serverUrl, a, b, await Impostor.create(b.username), await Impostor.create(a.username));
   }
 
   /** mallory's identity keys as each victim is shown them ("bob" for alice, "alice" for bob). */
   get impostorKeys(): { readonly asCallee: Uint8Array; readonly asCaller: Uint8Array } {
     return { asCallee: this.#asB.identity.publicKey, asCaller: this.#asA.identity.publicKey };
+  }
+
+  /** The SAS of mallory's key agreement with a (as "b") and with b (as "a"), once each is confirmed. */
+  get legSas(): { readonly withA: Sas | undefined; readonly withB: Sas | undefined } {
+    return { withA: this.#sasA, withB: this.#sasB };
   }
 
   /** Directory answers and bundles rewritten (lookups of either victim). */
@@ -275,16 +289,20 @@ export class CallMitm {
       const a = await ringCallOffer(fastProvider, systemRng, { callerIdentityKey: this.#aKey, calleeIdentityKey: this.#asB.identity.publicKey, offer: body });
       this.#pendingA = a.state;
       this.#ringingA = a.ringing;
-      this.#mediaA = await SframeMedia.open(this.#relay, 'mallory (as bob, towards alice)');
-      this.#mediaB = await SframeMedia.open(this.#relay, 'mallory (as alice, towards bob)');
+      if (this.#relay !== 'direct') {
+        this.#mediaA = await SframeMedia.open(this.#relay, 'mallory (as bob, towards alice)');
+        this.#mediaB = await SframeMedia.open(this.#relay, 'mallory (as alice, towards bob)');
+      }
       await this.#sessionWithB();
       if (this.#bKey === undefined) return;
-      const { state, offer } = await createCallOffer(fastProvider, systemRng, { callerIdentityKey: this.#asA.identity.publicKey, calleeIdentityKey: this.#bKey, sdp: await this.#mediaB.createOffer() });
+      const sdp = this.#mediaB === undefined ? body.sdp : await this.#mediaB.createOffer(); // 'direct': alice's own SDP
+      const { state, offer } = await createCallOffer(fastProvider, systemRng, { callerIdentityKey: this.#asA.identity.publicKey, calleeIdentityKey: this.#bKey, sdp });
       this.#pendingB = state;
       this.#callB = offer.call;
       await this.#toB({ type: 'call-offer', call: offer.call, kem: offer.kem, commit: offer.commit, sdp: offer.sdp });
     } else if (body.type === 'call-confirm' && this.#pendingA !== undefined) {
       this.#confirmedA = (await confirmCallAsCallee(fastProvider, this.#pendingA, { call: body.call, dh: body.dh })).state;
+      this.#sasA = this.#confirmedA.sas;
       await this.#finishA();
     } else if (body.type === 'call-end' && this.#callB !== undefined) {
       await this.#toB({ type: 'call-end', call: this.#callB, reason: body.reason });
@@ -294,19 +312,23 @@ export class CallMitm {
   /** From bob (the callee), sent to "alice". */
   async #fromB(body: ContentBody): Promise<void> {
     const offerA = this.#offerA;
-    if (offerA === undefined || this.#mediaA === undefined || this.#mediaB === undefined) return;
+    if (offerA === undefined || (this.#relay !== 'direct' && (this.#mediaA === undefined || this.#mediaB === undefined))) return;
     if (body.type === 'call-ringing' && this.#pendingB !== undefined && this.#ringingA !== undefined) {
       const b = await confirmCallAsCaller(fastProvider, this.#pendingB, { call: body.call, dh: body.dh, ct: body.ct });
       this.#confirmedB = b.state;
+      this.#sasB = b.state.sas;
       await this.#toB({ type: 'call-confirm', call: b.confirm.call, dh: b.confirm.dh });
       const r = this.#ringingA;
       await this.#toA({ type: 'call-ringing', call: r.call, dh: r.dh, ct: r.ct });
     } else if (body.type === 'call-answer' && this.#confirmedB !== undefined) {
       const { keys } = await completeCall(fastProvider, this.#confirmedB, { call: body.call, sdp: body.sdp });
-      await this.#mediaB.acceptAnswer(body.sdp);
-      await this.#mediaB.setKeys({ send: keys.send, receive: keys.receive });
-      // Only now answer alice, so that her call connects when bob's does.
-      this.#answerSdpA = await this.#mediaA.acceptOffer(offerA.sdp);
+      if (this.#mediaB === undefined) keys.erase();
+      else {
+        await this.#mediaB.acceptAnswer(body.sdp);
+        await this.#mediaB.setKeys({ send: keys.send, receive: keys.receive });
+      }
+      // Only now answer alice, so that her call connects when bob's does ('direct': bob's own SDP).
+      this.#answerSdpA = this.#mediaA === undefined ? body.sdp : await this.#mediaA.acceptOffer(offerA.sdp);
       await this.#toA({ type: 'call-answer', call: offerA.call, sdp: this.#answerSdpA });
       await this.#finishA();
     } else if (body.type === 'call-end') {
@@ -319,9 +341,13 @@ export class CallMitm {
     const confirmed = this.#confirmedA;
     const sdp = this.#answerSdpA;
     const offerA = this.#offerA;
-    if (confirmed === undefined || sdp === undefined || offerA === undefined || this.#mediaA === undefined) return;
+    if (confirmed === undefined || sdp === undefined || offerA === undefined) return;
     this.#confirmedA = undefined;
     const { keys } = await completeCall(fastProvider, confirmed, { call: offerA.call, sdp });
+    if (this.#mediaA === undefined) {
+      keys.erase();
+      return;
+    }
     await this.#mediaA.setKeys({ send: keys.send, receive: keys.receive });
     this.#bridge();
   }
