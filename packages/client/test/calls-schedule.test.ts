@@ -235,3 +235,37 @@ test('calls: random schedules of signalling and user actions keep the state mach
   assert.ok(reached.bothActive > 0 && reached.keysBoth > 0, `active in ${reached.bothActive} steps, keys on both sides in ${reached.keysBoth} runs`);
   assert.ok(reached.ended.size >= 2, `end reasons seen: ${[...reached.ended].join(', ')}`);
 });
+
+test('an offer whose encapsulation key fails FIPS 203 §7.2 stops ringing as failed, tells the caller, and makes no values (docs/protocol/11 §11.2.2)', async () => {
+  const ikA = await IdentityKeyPair.generate(crypto, rng);
+  const ikB = await IdentityKeyPair.generate(crypto, rng);
+  const sent: CallSignalBody[] = [];
+  const errors: unknown[] = [];
+  const B = new CallManager({
+    crypto,
+    rng,
+    timers: new Timer(),
+    identityKey: ikB.publicKey,
+    prepare: () => Promise.reject(new Error('not used')),
+    signal: (_p, body) => {
+      sent.push(body);
+      return Promise.resolve();
+    },
+    verifyBySas: () => Promise.resolve(),
+    report: (e) => errors.push(e),
+  });
+  const rung: IncomingCall[] = [];
+  B.onIncomingCall((c) => rung.push(c));
+  const kem = new Uint8Array(1568).fill(0xff); // every 12-bit coefficient is 0xfff >= q
+  const call = rng(16);
+  B.route([{ id: 'bad-offer', from: 'a', identityKey: ikA.publicKey, deviceId: 1, senderState: 'unverified', sentAt: 0, body: { type: 'call-offer', call, kem, commit: rng(32), sdp: chromiumOffer() } }]);
+  const ringing = rung[0];
+  assert.ok(ringing !== undefined, 'the ring was registered at once (a call-end right behind the offer finds it)');
+  assert.equal(await ringing.cancelled, 'failed');
+  await settle();
+  assert.deepEqual(sent.map((b) => b.type), ['call-end'], 'no ringing values, only the failure');
+  assert.ok(sent[0]?.type === 'call-end' && sent[0].reason === 'failed');
+  assert.ok(errors.length === 1 && isClientError(errors[0], 'ERR_CALL_FAILED') && isProtocolError((errors[0] as Error).cause, 'ERR_KEY_INVALID'), `reported: ${String(errors[0])}`);
+  await assert.rejects(ringing.accept(new Media()), (e) => isClientError(e, 'ERR_CALL_STATE'));
+  assert.equal(B.busy, false);
+});

@@ -52,8 +52,6 @@ export class CallManager {
   readonly #handlers = new Set<(call: IncomingCall) => void>();
   /** placeCall between its start and the call's registration: the device is busy already. */
   #placing = 0;
-  /** Offers whose ringing values are being made (#ring): the device is busy already. */
-  #ringsStarting = 0;
   /** Message ids routed lately, oldest first: src/client.ts may route a body before its batch is
    *  committed, so a failed commit re-delivers it in this process; the repeat is dropped (§11.6). */
   readonly #routed = new Set<string>();
@@ -69,7 +67,7 @@ export class CallManager {
 
   /** A call, an offer ringing or being accepted, or a call being placed holds this device. */
   get busy(): boolean {
-    if (this.#placing > 0 || this.#ringsStarting > 0 || this.#calls.size > 0) return true;
+    if (this.#placing > 0 || this.#calls.size > 0) return true;
     for (const r of this.#ringing.values()) if (r.live) return true;
     return false;
   }
@@ -206,54 +204,51 @@ export class CallManager {
     }
   }
 
-  /** §11.2.2: the phone rings. The callee's values are made first and sent in `call-ringing`, so the
-   *  commitment exchange runs while the user decides; an offer whose values are not valid does not
-   *  ring (the caller is told `failed`). The device is busy from here. */
+  /** §11.2.2: the phone rings, and the callee's values are made meanwhile and sent in `call-ringing`, so
+   *  the commitment exchange runs while the user decides. An offer whose values are not valid stops
+   *  ringing (`failed`, the caller is told). The ring is registered at once, so that a call-end queued
+   *  right behind the offer finds it. */
   #ring(offer: OfferBody, peer: CallPeer, senderState: 'verified' | 'unverified'): void {
     const id = toHex(offer.call);
-    this.#ringsStarting++;
-    void (async (): Promise<void> => {
-      let pending: CalleePending;
-      let ringingBody: Extract<CallSignalBody, { type: 'call-ringing' }>;
-      try {
-        // ERR_KEY_INVALID for an encapsulation key that fails FIPS 203 §7.2's check; ERR_CALL_SDP.
-        const r = await ringCallOffer(this.#port.crypto, this.#port.rng, { callerIdentityKey: peer.identityKey, calleeIdentityKey: this.#port.identityKey, offer });
-        pending = r.state;
-        ringingBody = { type: 'call-ringing', call: r.ringing.call, dh: r.ringing.dh, ct: r.ringing.ct };
-      } catch (e) {
+    // ERR_KEY_INVALID for an encapsulation key that fails FIPS 203 §7.2's check; ERR_CALL_SDP.
+    const made = ringCallOffer(this.#port.crypto, this.#port.rng, { callerIdentityKey: peer.identityKey, calleeIdentityKey: this.#port.identityKey, offer });
+    const ringing = new RingingCall({
+      offer,
+      peer,
+      senderState,
+      port: this.#port,
+      ringMs: CALL_RING_TIMEOUT_MS,
+      pending: made.then((r) => r.state),
+      answer: (o, p, media, created) => this.#answer(o, p, peer, media, created),
+      onDone: () => {
+        if (this.#ringing.get(id) === ringing) this.#ringing.delete(id);
+      },
+    });
+    this.#ringing.set(id, ringing);
+    made.then(
+      (r) => {
+        if (!ringing.live) return; // ended meanwhile (the ring erased the values)
+        benchMark('callee-rang', 'call-ringing');
+        this.#port.signal(peer, { type: 'call-ringing', call: r.ringing.call, dh: r.ringing.dh, ct: r.ringing.ct }).catch((e: unknown) => {
+          this.#port.report(e);
+        });
+      },
+      (e: unknown) => {
         this.#port.report(callFailed('the call offer is not valid', e));
+        if (!ringing.live) return;
+        ringing.cancel('failed');
         this.#port.signal(peer, { type: 'call-end', call: offer.call, reason: 'failed' }).catch((err: unknown) => {
           this.#port.report(err);
         });
-        return;
-      } finally {
-        this.#ringsStarting--;
-      }
-      const ringing = new RingingCall({
-        offer,
-        peer,
-        senderState,
-        port: this.#port,
-        ringMs: CALL_RING_TIMEOUT_MS,
-        pending,
-        answer: (o, p, media, created) => this.#answer(o, p, peer, media, created),
-        onDone: () => {
-          if (this.#ringing.get(id) === ringing) this.#ringing.delete(id);
-        },
-      });
-      this.#ringing.set(id, ringing);
-      benchMark('callee-rang', 'call-ringing');
-      this.#port.signal(peer, ringingBody).catch((e: unknown) => {
+      },
+    );
+    for (const h of [...this.#handlers]) {
+      try {
+        h(ringing);
+      } catch (e) {
         this.#port.report(e);
-      });
-      for (const h of [...this.#handlers]) {
-        try {
-          h(ringing);
-        } catch (e) {
-          this.#port.report(e);
-        }
       }
-    })();
+    }
   }
 
   /** §11.2.5: the user accepted. The media answers and the answer goes out; the Call binds that SDP into

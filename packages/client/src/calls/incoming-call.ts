@@ -26,8 +26,9 @@ export interface IncomingCallInit {
   readonly senderState: TrustState;
   readonly port: CallPort;
   readonly ringMs: number;
-  /** The callee's half of the key agreement, made as the phone started ringing (§11.2.2). */
-  readonly pending: CalleePending;
+  /** The callee's half of the key agreement, being made as the phone starts ringing (§11.2.2); it
+   *  rejects when the offer's values are not valid (the manager then cancels the ring as `failed`). */
+  readonly pending: Promise<CalleePending>;
   /** The manager answers: media, the answer, the `Call` (call-manager.ts). */
   readonly answer: (offer: OfferBody, pending: CalleePending, media: CallMedia, created: (call: CallSession) => void) => Promise<CallSession>;
   /** The manager forgets the offer (declined, cancelled, or its Call took over). */
@@ -56,6 +57,7 @@ export class RingingCall implements IncomingCall {
     this.cancelled = new Promise((resolve) => {
       this.#resolveCancelled = resolve;
     });
+    init.pending.catch(() => undefined); // a rejection is the manager's to report (call-manager.ts #ring)
     this.#timer = init.port.timers.setTimeout(() => {
       this.#timer = undefined;
       this.cancel('timeout');
@@ -96,7 +98,13 @@ export class RingingCall implements IncomingCall {
     try {
       // A confirm kept while ringing goes to the Call as soon as it exists, so the keys are derived while
       // the answer is being sent (and one arriving later goes to the Call directly, call-manager.ts).
-      const call = await this.#init.answer(this.#init.offer, this.#init.pending, media, (c) => {
+      let pending: CalleePending;
+      try {
+        pending = await this.#init.pending;
+      } catch (e) {
+        throw new ClientError('ERR_CALL_FAILED', 'the call offer is not valid', { cause: e });
+      }
+      const call = await this.#init.answer(this.#init.offer, pending, media, (c) => {
         if (this.#confirm !== undefined) c.confirm(this.#confirm);
       });
       this.#state = 'accepted';
@@ -104,7 +112,7 @@ export class RingingCall implements IncomingCall {
       return call;
     } catch (e) {
       this.#state = 'cancelled';
-      this.#init.pending.erase();
+      this.#erasePending();
       throw e;
     } finally {
       this.#init.onDone();
@@ -120,7 +128,7 @@ export class RingingCall implements IncomingCall {
     if (this.#state !== 'ringing') throw new ClientError('ERR_CALL_STATE', `decline: expected a ringing call, got one that is ${this.#state}`);
     this.#state = 'declined';
     this.#stopRinging();
-    this.#init.pending.erase(); // §11.1: the callee's ephemeral secrets go with the call
+    this.#erasePending(); // §11.1: the callee's ephemeral secrets go with the call
     this.#init.onDone();
     await this.#init.port.signal(this.#init.peer, { type: 'call-end', call: this.#init.offer.call, reason: 'decline' });
   }
@@ -134,9 +142,18 @@ export class RingingCall implements IncomingCall {
     if (this.#state !== 'ringing') return;
     this.#state = 'cancelled';
     this.#stopRinging();
-    this.#init.pending.erase();
+    this.#erasePending();
     this.#init.onDone();
     this.#resolveCancelled(reason);
+  }
+
+  #erasePending(): void {
+    this.#init.pending.then(
+      (p) => {
+        p.erase();
+      },
+      () => undefined, // nothing was made
+    );
   }
 
   /** The client is closing: the ring stops (the caller times out or gets our hang-up). */
