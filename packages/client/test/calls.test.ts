@@ -25,7 +25,7 @@ async function pair(t: Parameters<typeof callAccount>[0], names: [string, string
   return [a, b];
 }
 
-test('a call: offer, ringing, answer, confirm; both sides hold the same keys and SAS; SAS match verifies; hang-up ends both', async (t) => {
+test('a call: offer, ringing (the callee’s values), confirm, answer; both sides hold the same keys and SAS; SAS match verifies; hang-up ends both', async (t) => {
   const [alice, bob] = await pair(t, ['alice', 'bob']);
   const bobRings = answering(bob);
   const [aliceMedia, bobMedia] = loopbackPair();
