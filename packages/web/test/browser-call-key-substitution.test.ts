@@ -28,7 +28,7 @@ import { CallMitm } from '../../attacks/src/mallory/sotto-call-mitm.ts';
 import { connectionOf, sendsTo } from '../../attacks/src/mallory/sotto-signalling.ts';
 import { until } from '../../attacks/src/internal/wait.ts';
 import { BROWSER_REPORTS, requireBuiltClient, scratch, startServe, WebUser } from './support/harness.ts';
-import { callPanel, installCallHooks, lastCallStats, waitStats } from './support/calls.ts';
+import { callAndAccept, callPanel, installCallHooks, lastCallStats, waitStats } from './support/calls.ts';
 import { chromiumWithTone, dominantFrequency, isTone } from './support/tones.ts';
 
 const ALICE_HZ = 440;
@@ -45,14 +45,6 @@ async function shownSas(u: WebUser): Promise<string> {
 
 const sasText = (s: Sas | undefined): string => (s === undefined ? 'none' : `${s.words.join(' ')} (${s.base32})`);
 
-/** `from` calls `to` through the UI, `to` accepts; both screens show the active call. */
-async function call(from: WebUser, to: WebUser): Promise<void> {
-  await from.page.getByRole('button', { name: `Call ${to.name}`, exact: true }).click();
-  await panel(to).state('incoming').waitFor({ timeout: 20_000 });
-  assert.equal(await panel(to).region.getByRole('heading', { level: 2 }).textContent(), `${from.name} is calling you`);
-  await panel(to).button('Accept').click();
-  await Promise.all([panel(from).state('active').waitFor({ timeout: 20_000 }), panel(to).state('active').waitFor({ timeout: 20_000 })]);
-}
 
 test('browser calls, malicious server substitutes the call keys at first contact: SAS differ, no frame decrypts, nothing heard, the mismatch warns both', async (t) => {
   requireBuiltClient();
@@ -78,7 +70,7 @@ test('browser calls, malicious server substitutes the call keys at first contact
 
   await t.test('mallory in both sessions and both call key agreements: the SAS differ, media flows directly, nothing decrypts or is heard', async () => {
     await alice.startConversation('bob');
-    await call(alice, bob);
+    await callAndAccept(alice, bob);
     await until(() => mitm.legSas.withA !== undefined && mitm.legSas.withB !== undefined, "mallory's two key agreements to complete");
     await mitm.idle();
     const [aliceSees, bobSees] = await Promise.all([shownSas(alice), shownSas(bob)]);
@@ -137,7 +129,7 @@ test('browser calls, malicious server substitutes the call keys at first contact
   await t.test('control: without mallory, through the same proxy and server, Alice and Carol see the same SAS and each hears the other', async () => {
     mitm.stop();
     await alice.startConversation('carol');
-    await call(alice, carol);
+    await callAndAccept(alice, carol);
     assert.equal(await shownSas(alice), await shownSas(carol), 'the same SAS on both screens');
     await Promise.all([
       waitStats(alice.page, 'alice decrypting', (s) => s.connectionState === 'connected' && s.frames.decrypted > 50),

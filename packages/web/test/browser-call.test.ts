@@ -16,7 +16,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Locator } from 'playwright-core';
 import { BROWSER_REPORTS, shot, SLOW_MS, type WebUser } from './support/harness.ts';
-import { callPanel, installCallHooks, lastCallStats, sentSdps, setCallHookRingMs, twoCallers, waitStats } from './support/calls.ts';
+import { callAndAccept, callPanel, installCallHooks, lastCallStats, sentSdps, setCallHookRingMs, twoCallers, waitStats } from './support/calls.ts';
 import { dominantFrequency, isTone, playedFrequency } from './support/tones.ts';
 
 const ALICE_HZ = 440;
@@ -47,19 +47,12 @@ async function playVoicemail(u: WebUser, from: string, nth = 1): Promise<Locator
   return player;
 }
 
-async function call(from: WebUser, to: WebUser): Promise<void> {
-  await from.page.getByRole('button', { name: `Call ${to.name}`, exact: true }).click();
-  await panel(to).state('incoming').waitFor({ timeout: 20_000 });
-  assert.equal(await panel(to).region.getByRole('heading', { level: 2 }).textContent(), `${from.name} is calling you`);
-  await panel(to).button('Accept').click();
-  await Promise.all([panel(from).state('active').waitFor({ timeout: 20_000 }), panel(to).state('active').waitFor({ timeout: 20_000 })]);
-}
 
 test('browser calls: SAS on both screens, each hears the other, match verifies, mismatch warns, voicemail', async (t) => {
   const { alice, bob } = await twoCallers(t, { prefix: 'sotto-web-call-', aliceHz: ALICE_HZ, bobHz: BOB_HZ, message: 'Can I call you?', bobViewport: { width: 360, height: 740 } });
 
   await t.test('(a, b, d) Alice calls, Bob accepts: same SAS, each hears the other, the words match', async () => {
-    await call(alice, bob);
+    await callAndAccept(alice, bob);
     const [aWords, bWords, aCode, bCode] = await Promise.all([panel(alice).words(), panel(bob).words(), panel(alice).code(), panel(bob).code()]);
     assert.match(aWords ?? '', /^[A-Za-z-]+ [A-Za-z-]+$/, 'two PGP words');
     assert.match(aCode ?? '', /^[ybndrfg8ejkmcpqxot1uwisza345h769]{4}$/, 'four z-base-32 characters');
@@ -112,7 +105,7 @@ test('browser calls: SAS on both screens, each hears the other, match verifies, 
   });
 
   await t.test("(d) Bob calls, the words don't match: both sides end with the warning", async () => {
-    await call(bob, alice);
+    await callAndAccept(bob, alice);
     assert.equal(await panel(alice).words(), await panel(bob).words());
     await panel(bob).button('They don’t match').click();
     for (const u of [alice, bob]) {

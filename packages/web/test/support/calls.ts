@@ -104,6 +104,16 @@ export function callPanel(page: Page) {
   };
 }
 
+/** `from` calls `to` through the UI and `to` accepts; resolves when both screens show the active call. */
+export async function callAndAccept(from: WebUser, to: WebUser): Promise<void> {
+  await from.page.getByRole('button', { name: `Call ${to.name}`, exact: true }).click();
+  const incoming = callPanel(to.page);
+  await incoming.state('incoming').waitFor({ timeout: 20_000 });
+  assert.equal(await incoming.region.getByRole('heading', { level: 2 }).textContent(), `${from.name} is calling you`);
+  await incoming.button('Accept').click();
+  await Promise.all([callPanel(from.page).state('active').waitFor({ timeout: 20_000 }), incoming.state('active').waitFor({ timeout: 20_000 })]);
+}
+
 export interface TwoCallers {
   readonly dir: string;
   readonly server: RunningServer;
