@@ -6,7 +6,7 @@ import type { Call, CallEndReason, IncomingCall, SentMessage, SottoClient } from
 import { describeError } from '../describe-error.ts';
 import { MAX_VOICEMAIL_RECORDING_MS } from '../limits.ts';
 import type { CallPanel, CallScreen } from '../views/call.ts';
-import { BrowserCallMedia, CALL_AUDIO_CONSTRAINTS, turnIceServers, type BrowserCallMediaOptions } from './media.ts';
+import { BrowserCallMedia, CALL_AUDIO_CONSTRAINTS, startSframeWorker, turnIceServers, type BrowserCallMediaOptions } from './media.ts';
 import { formatDuration, microphoneProblem, sasMatchedText } from './texts.ts';
 
 /** What the recorder asks MediaRecorder for, and the MIME type the voicemail is sent as. */
@@ -63,6 +63,10 @@ interface Live {
   /** The callee's TURN credentials, asked for when the offer starts ringing (Accept then only opens
    *  the microphone); they live an hour (docs/protocol/11 §11.7), a ring at most 45 s. */
   iceServers?: Promise<RTCIceServer[]>;
+  /** The callee's frame-encryption worker, started when the offer starts ringing so that its module and
+   *  SFrame code are ready when the keys come right after Accept (docs/protocol/11 §11.1: they are derived
+   *  then). The media takes it at Accept and terminates it at its end; #finish terminates one not taken. */
+  worker?: Worker | undefined;
 }
 
 interface Recording {
@@ -201,6 +205,7 @@ export class CallController {
     if (l !== undefined) {
       await (l.call?.hangUp() ?? l.incoming?.decline())?.catch(() => undefined);
       l.media?.close();
+      l.worker?.terminate();
     }
     this.#live = undefined;
     this.#panel.show({ kind: 'none' });
@@ -213,7 +218,7 @@ export class CallController {
       void ic.decline().catch(() => undefined);
       return;
     }
-    const live: Live = { peer: ic.from, role: 'callee', media: undefined, call: undefined, incoming: ic, sasNote: undefined, abandoned: false, iceServers: turnIceServers(this.#client) };
+    const live: Live = { peer: ic.from, role: 'callee', media: undefined, call: undefined, incoming: ic, sasNote: undefined, abandoned: false, iceServers: turnIceServers(this.#client), worker: startSframeWorker() };
     this.#begin(live);
     this.#show({ kind: 'incoming', peer: ic.from });
     this.#env.announce(`${ic.from} is calling you`);
@@ -231,7 +236,11 @@ export class CallController {
     if (live === undefined || ic === undefined) return;
     this.#show({ kind: 'call', peer: live.peer, role: 'callee', state: 'connecting', sas: undefined, sasNote: undefined, muted: false });
     try {
-      live.media = await this.#openMedia(live.peer, 'callee', live.iceServers);
+      live.media = await this.#openMedia(live.peer, 'callee', live.iceServers, () => {
+        const worker = live.worker ?? startSframeWorker();
+        live.worker = undefined; // the media's from here
+        return worker;
+      });
     } catch (e) {
       void ic.decline().catch(() => undefined);
       this.#failedToOpen(live, e);
@@ -357,10 +366,11 @@ export class CallController {
     }
   }
 
-  /** `iceServers`: credentials asked for earlier (while ringing); else they are asked for now. */
-  async #openMedia(peer: string, role: 'caller' | 'callee', iceServers?: Promise<RTCIceServer[]>): Promise<BrowserCallMedia> {
+  /** `iceServers`: credentials asked for earlier (while ringing); else they are asked for now.
+   *  `createWorker`: the frame-encryption worker started while ringing (the media's default otherwise). */
+  async #openMedia(peer: string, role: 'caller' | 'callee', iceServers?: Promise<RTCIceServer[]>, createWorker?: () => Worker): Promise<BrowserCallMedia> {
     const hooks = testHooks();
-    const media = await BrowserCallMedia.open({ audio: this.#panel.audio, iceServers: await (iceServers ?? turnIceServers(this.#client)), ...(hooks?.media ?? {}) });
+    const media = await BrowserCallMedia.open({ audio: this.#panel.audio, iceServers: await (iceServers ?? turnIceServers(this.#client)), ...(createWorker === undefined ? {} : { createWorker }), ...(hooks?.media ?? {}) });
     hooks?.created?.(media, { peer, role });
     return media;
   }
@@ -383,6 +393,7 @@ export class CallController {
   }
 
   #finish(): void {
+    this.#live?.worker?.terminate(); // a callee's worker the media never took (declined, missed, failed)
     this.#live = undefined;
     this.#env.busyChanged(this.busy);
   }

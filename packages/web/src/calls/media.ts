@@ -115,7 +115,9 @@ export async function turnIceServers(client: { turnServers(): Promise<readonly {
   }
 }
 
-function defaultWorker(): Worker {
+/** A new frame-encryption worker (src/calls/sframe-worker.ts). It loads its module and warms its SFrame
+ *  code as soon as it starts, so a callee starts one while the phone rings (controller.ts). */
+export function startSframeWorker(): Worker {
   return new Worker(new URL('./sframe-worker.ts', import.meta.url), { type: 'module', name: 'sotto-sframe' });
 }
 
@@ -145,7 +147,7 @@ export class BrowserCallMedia implements CallMedia {
       bundlePolicy: 'max-bundle',
       rtcpMuxPolicy: 'require',
     });
-    this.#worker = (opts.createWorker ?? defaultWorker)();
+    this.#worker = (opts.createWorker ?? startSframeWorker)();
     this.#worker.onmessage = (ev: MessageEvent<WorkerResponse>) => {
       const done = this.#pending.get(ev.data.id);
       this.#pending.delete(ev.data.id);
