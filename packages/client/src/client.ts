@@ -55,6 +55,7 @@ import {
   PREKEY_TARGET_COUNT,
   RECONNECT_INITIAL_MS,
   RECONNECT_MAX_MS,
+  SEALED_SOCKET_RETRY_MS,
   SEND_MAX_ATTEMPTS,
   SEND_RETRY_INITIAL_MS,
   SEND_RETRY_MAX_MS,
@@ -68,6 +69,7 @@ import { processBatch, type BatchResult, type IncomingMessage, type ReceiptPlan 
 import { loadState, stateChanges, type AccountRecord, type ClientState, type OutboxItem } from './messaging/state.ts';
 import type { ReceivedMessage, SentMessage, FileRef } from './messaging/types.ts';
 import { ApiClient, normalizeServerUrl, type FetchLike } from './transport/http.ts';
+import { SealedSendSocket, sealedWebSocketUrl } from './transport/sealed-websocket.ts';
 import { connectMessageSocket, webSocketUrl, type MessageSocket, type WebSocketFactory, type WebSocketLike } from './transport/websocket.ts';
 import {
   EMPTY_TRUST_STORE,
@@ -293,6 +295,12 @@ class Client implements SottoClient {
   #state: ClientState;
   #certificate: SenderCertificate | undefined;
   #webSocket: WebSocketFactory | undefined;
+  /** listen() loops whose receiving socket is open: sealed sends use the sealed-send socket meanwhile. */
+  #connected = 0;
+  /** The sealed-send socket (§9.7.1), while connected. */
+  #sealed: Promise<SealedSendSocket> | undefined;
+  /** No sealed-send socket is opened before this time (one failed to open). */
+  #sealedRetryAt = 0;
   #refilling: Promise<void> | undefined;
   #closed = false;
   readonly #calls: CallManager;
@@ -717,14 +725,51 @@ class Client implements SottoClient {
     const req = { id: item.id, envelope: item.envelope };
     const profileKey = this.#state.profiles.get(item.to);
     if (profileKey !== undefined) {
+      const accessKey = accessKeyFromProfileKey(this.#env.crypto, profileKey);
       try {
-        return await this.#api.sendMessage(item.to, item.deviceId, req, accessKeyFromProfileKey(this.#env.crypto, profileKey));
+        return (await this.#sendOverSocket(item, req, accessKey)) ?? (await this.#api.sendMessage(item.to, item.deviceId, req, accessKey));
       } catch (e) {
         if (!(isClientError(e, 'ERR_SERVER') && e.status === 401)) throw e;
         // A stale or wrong profile key: fall back to the bearer token (§9.7 "first message").
       }
     }
     return this.#api.sendMessage(item.to, item.deviceId, req, undefined);
+  }
+
+  /**
+   * docs/protocol/09 §9.7.1: while a listen() loop holds the receiving socket open, sealed sends go
+   * over the anonymous sealed-send socket (opened on first need, separate from the receiving one so
+   * that it carries no credential). undefined when not connected, or when that socket cannot be
+   * opened or dropped before the answer: the caller then sends over HTTP with the same id (the server
+   * de-duplicates, so a send that was stored after all is answered `duplicate`). A socket that failed
+   * to open is not tried again for SEALED_SOCKET_RETRY_MS (e.g. a server without the endpoint).
+   */
+  async #sendOverSocket(item: SealedItem, req: { id: Uint8Array; envelope: Uint8Array }, accessKey: Uint8Array): Promise<{ duplicate: boolean } | undefined> {
+    if (this.#connected === 0 || this.#env.now() < this.#sealedRetryAt) return undefined;
+    try {
+      let pending = this.#sealed;
+      if (pending === undefined || !(await pending).usable) {
+        const factory = await this.#socketFactory();
+        pending = SealedSendSocket.open(factory, sealedWebSocketUrl(this.serverUrl));
+        this.#sealed = pending;
+        pending.catch(() => undefined); // awaited below; a later caller sees the failure there
+      }
+      const socket = await pending;
+      return await socket.send(item.to, item.deviceId, req, accessKey);
+    } catch (e) {
+      if (!isClientError(e, 'ERR_NETWORK') && !isClientError(e, 'ERR_BAD_RESPONSE')) throw e;
+      this.#dropSealedSocket();
+      this.#sealedRetryAt = this.#env.now() + SEALED_SOCKET_RETRY_MS;
+      return undefined;
+    }
+  }
+
+  #dropSealedSocket(): void {
+    const pending = this.#sealed;
+    this.#sealed = undefined;
+    pending?.then((s) => {
+      s.close();
+    }, () => undefined);
   }
 
   #removeFromOutbox(id: Uint8Array): Promise<void> {
@@ -1025,8 +1070,14 @@ class Client implements SottoClient {
           });
           if (isStopped()) socket.close();
           attempt = 0;
-          await this.#refillIfLow(report);
-          const why = await ended;
+          this.#connected++;
+          let why: ClientError | undefined;
+          try {
+            await this.#refillIfLow(report);
+            why = await ended;
+          } finally {
+            if (--this.#connected === 0) this.#dropSealedSocket();
+          }
           socket = undefined;
           if (why !== undefined) {
             report(why);

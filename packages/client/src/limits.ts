@@ -128,6 +128,11 @@ export const RECONNECT_MAX_MS = 30_000;
  *  closes an unauthenticated socket after 10 s, docs/protocol/09 §9.8). */
 export const WS_READY_TIMEOUT_MS = 10_000;
 
+/** After the sealed-send WebSocket (docs/protocol/09 §9.7.1) failed to open or dropped, sealed sends
+ *  go over HTTP for this long before the client tries the socket again: a server without the
+ *  endpoint, or a network that breaks WebSockets, costs one failed attempt a minute, not one a send. */
+export const SEALED_SOCKET_RETRY_MS = 60_000;
+
 /** Longest time one HTTP request may take before it counts as a network failure. */
 export const HTTP_TIMEOUT_MS = 30_000;
 

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { sdpFingerprint } from '@sotto/protocol';
 import { createAccount, openClient, type Call, type CallMedia, type IncomingCall, type CallMediaKey, type CallState, type ReceivedMessage, type SottoClient, type Timers } from '@sotto/client';
-import { nodeWebSocket, softwareKeystore } from '@sotto/client/node';
+import { softwareKeystore } from '@sotto/client/node';
 import { chromiumAnswer, chromiumOffer, fingerprintOf } from '@sotto/test-support';
 import { PASS, WEAK_KDF, tempDir, wire, type TestServer, type Wire } from './support.ts';
 
@@ -148,7 +148,7 @@ export interface CallClient {
 function makeOptions(c: { home: string; wire: Wire; timers: ManualTimers; skew: () => number }) {
   return {
     keystore: softwareKeystore(c.home, { testOnlyWeakKdf: WEAK_KDF }),
-    webSocket: nodeWebSocket,
+    webSocket: c.wire.webSocket,
     passphrase: PASS,
     fetch: c.wire.fetch,
     timers: c.timers,

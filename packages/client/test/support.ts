@@ -1,13 +1,14 @@
 // Shared set-up for the client's end-to-end tests: a real server (@sotto/server's startServer on
 // 127.0.0.1 with a SQLite file in a temp directory) and real SDK clients, each with its own keystore
-// directory. The only thing injected is `fetch` (to observe requests and to inject faults or a lying
-// server); the default is the platform's own.
+// directory. The only things injected are `fetch` (to observe requests and to inject faults or a lying
+// server) and a WebSocket factory that records sealed sends; the defaults are the platform's own.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '@sotto/server';
-import { ClientError, createAccount, openClient, type ClientErrorCode, type FetchLike, type SottoClient } from '@sotto/client';
+import { SEALED_WEBSOCKET_PATH, decodeSealedSendFrame, encodeAccessKeyHeader, encodeSendMessageRequest } from '@sotto/protocol';
+import { ClientError, createAccount, openClient, type ClientErrorCode, type FetchLike, type SottoClient, type WebSocketFactory } from '@sotto/client';
 import { nodeWebSocket, softwareKeystore } from '@sotto/client/node';
 
 type After = { after: (fn: () => Promise<void>) => void };
@@ -64,12 +65,18 @@ export interface Recorded {
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Uint8Array | string | undefined;
+  /** 'ws' for a sealed send over the sealed-send socket, recorded as its PUT equivalent. */
+  readonly via?: 'ws';
 }
 
 /** A fetch that records every request and lets a test rewrite or fail it (an injected fault, or a
  *  lying server). `intercept` returns a replacement response, or undefined to pass the request on. */
 export interface Wire {
   readonly fetch: FetchLike;
+  /** nodeWebSocket, recording each sealed send over the sealed-send socket (docs/protocol/09
+   *  §9.7.1) in `requests` as the PUT it stands for (path, Sotto-Access-Key, body; `via: 'ws'`), so
+   *  that tests counting send attempts count both transports. Faults are injected on fetch only. */
+  readonly webSocket: WebSocketFactory;
   readonly requests: Recorded[];
   intercept: ((r: Recorded, forward: (path?: string) => Promise<Awaited<ReturnType<FetchLike>>>) => Promise<Awaited<ReturnType<FetchLike>> | undefined>) | undefined;
 }
@@ -86,6 +93,23 @@ export function wire(): Wire {
       const replaced = w.intercept === undefined ? undefined : await w.intercept(r, forward);
       return replaced ?? forward();
     },
+    webSocket: (url) => {
+      const ws = nodeWebSocket(url);
+      if (new URL(url).pathname !== SEALED_WEBSOCKET_PATH) return ws;
+      const send = ws.send.bind(ws);
+      ws.send = (data: string) => {
+        const f = decodeSealedSendFrame(data);
+        w.requests.push({
+          method: 'PUT',
+          path: `/v1/messages/${f.username}/${f.deviceId}`,
+          headers: { 'content-type': 'application/json', 'sotto-access-key': encodeAccessKeyHeader(f.accessKey) },
+          body: encodeSendMessageRequest({ id: f.id, envelope: f.envelope }),
+          via: 'ws',
+        });
+        send(data);
+      };
+      return ws;
+    },
   };
   return w;
 }
@@ -99,13 +123,13 @@ export interface TestClient {
 export async function newAccount(t: After, server: TestServer, username: string): Promise<TestClient> {
   const home = await tempDir(t, `home-${username}`);
   const w = wire();
-  const client = await createAccount({ keystore: softwareKeystore(home, { testOnlyWeakKdf: WEAK_KDF }), webSocket: nodeWebSocket, passphrase: PASS, serverUrl: server.url, username, fetch: w.fetch });
+  const client = await createAccount({ keystore: softwareKeystore(home, { testOnlyWeakKdf: WEAK_KDF }), webSocket: w.webSocket, passphrase: PASS, serverUrl: server.url, username, fetch: w.fetch });
   t.after(() => client.close());
   return { client, home, wire: w };
 }
 
 export async function reopen(t: After, c: TestClient): Promise<TestClient> {
-  const client = await openClient({ keystore: softwareKeystore(c.home, { testOnlyWeakKdf: WEAK_KDF }), webSocket: nodeWebSocket, passphrase: PASS, fetch: c.wire.fetch });
+  const client = await openClient({ keystore: softwareKeystore(c.home, { testOnlyWeakKdf: WEAK_KDF }), webSocket: c.wire.webSocket, passphrase: PASS, fetch: c.wire.fetch });
   t.after(() => client.close());
   return { client, home: c.home, wire: c.wire };
 }

@@ -46,6 +46,7 @@ export {
   WS_CLOSE_MALFORMED,
   WS_CLOSE_UNAUTHORIZED,
   WS_CLOSE_REPLACED,
+  SEALED_WEBSOCKET_PATH,
 } from './api/constants.ts';
 export { encodeBearerAuthorization, decodeBearerAuthorization, encodeAccessKeyHeader, decodeAccessKeyHeader } from './api/headers.ts';
 export {
@@ -118,6 +119,17 @@ export {
   type MessageFrame,
   type PrekeysLowFrame,
 } from './api/ws-frames.ts';
+export {
+  encodeSealedSendFrame,
+  decodeSealedSendFrame,
+  encodeSealedServerFrame,
+  decodeSealedServerFrame,
+  sealedFrameRequestId,
+  type SealedSendFrame,
+  type SealedServerFrame,
+  type SealedSentFrame,
+  type SealedErrorFrame,
+} from './api/sealed-frames.ts';
 // Calls: SFrame media encryption (docs/protocol/11 §11.5, RFC 9605).
 export {
   SOTTO_SFRAME_SUITE,

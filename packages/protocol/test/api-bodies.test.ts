@@ -13,6 +13,8 @@ const corpus = corpusAt(new URL('corpus/', import.meta.url));
 
 const bytes = (n: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: n, maxLength: n });
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
+/** A sealed send's request id (§9.7.1): 0 names no request. */
+const rid = fc.integer({ min: 1, max: 0xffffffff });
 const ms = fc.maxSafeNat();
 const anyCaseName = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{2,31}$/);
 const foldedName = fc.stringMatching(/^[a-z][a-z0-9_]{2,31}$/);
@@ -63,6 +65,26 @@ const cases: readonly Case<unknown>[] = [
     ),
     p.encodeServerFrame,
     p.decodeServerFrame,
+  ),
+  c(
+    'sealed-send-frame',
+    rec<p.SealedSendFrame>({ type: fc.constant('send'), rid: rid, username: anyCaseName, deviceId: u32, accessKey: bytes(16), id: id16, envelope }),
+    p.encodeSealedSendFrame,
+    p.decodeSealedSendFrame,
+  ),
+  c(
+    'sealed-server-frame',
+    fc.oneof(
+      rec<p.SealedSentFrame>({ type: fc.constant('sent'), rid: rid, seq: ms, duplicate: fc.boolean() }),
+      rec<p.SealedErrorFrame>({
+        type: fc.constant('error'),
+        rid: fc.oneof(fc.constant(0), rid),
+        error: rec<p.ApiErrorBody>({ code: fc.constantFrom(...p.API_ERROR_CODES), message: fc.string({ unit: 'grapheme', maxLength: 40 }) }),
+        retryAfter: u32,
+      }),
+    ),
+    p.encodeSealedServerFrame,
+    p.decodeSealedServerFrame,
   ),
 ];
 
@@ -169,6 +191,62 @@ test('named refusals of the body rules (§9.1)', () => {
   // Error bodies: only registered codes.
   assert.throws(() => p.decodeErrorBody('{"error":{"code":"ERR_OTHER","message":""}}'), (e) => isProtocolError(e, 'ERR_API_DECODE'));
   assert.throws(() => p.encodeErrorBody({ code: 'ERR_API_INTERNAL', message: 'x'.repeat(limits.MAX_API_ERROR_MESSAGE_CHARS + 1) }), (e) => isProtocolError(e, 'ERR_ARGUMENT'));
+});
+
+test('sealed-send frames (§9.7.1): named refusals, and which malformed frames still name their request', () => {
+  const good: p.SealedSendFrame = { type: 'send', rid: 9, username: 'Alice', deviceId: 1, accessKey: new Uint8Array(16), id: new Uint8Array(16), envelope: new Uint8Array(512) };
+  const text = JSON.parse(p.encodeSealedSendFrame(good)) as Record<string, unknown>;
+  const refuse = (frame: unknown, why: string, rid: number): void => {
+    const s = JSON.stringify(frame);
+    assert.throws(() => p.decodeSealedSendFrame(s), (e) => isProtocolError(e, 'ERR_API_DECODE'), why);
+    assert.equal(p.sealedFrameRequestId(s), rid, `${why}: the rid the server answers`);
+  };
+  // A frame with a valid type and rid names its request whatever else is wrong with it.
+  refuse({ ...text, extra: 1 }, 'unknown field', 9);
+  refuse({ ...text, accessKey: undefined }, 'missing access key', 9);
+  refuse({ ...text, accessKey: 'AAAA' }, 'short access key', 9);
+  refuse({ ...text, envelope: p.encodeBase64url(new Uint8Array(513)) }, 'envelope not a bucket', 9);
+  refuse({ ...text, username: 'al' }, 'username too short', 9);
+  refuse({ ...text, deviceId: 2 ** 32 }, 'device id beyond u32', 9);
+  refuse({ ...text, id: `${String(text.id)}A` }, 'message id too long', 9);
+  // One that does not is rid 0.
+  refuse({ ...text, rid: 0 }, 'rid 0', 0);
+  refuse({ ...text, rid: 2 ** 32 }, 'rid beyond u32', 0);
+  refuse({ ...text, rid: '9' }, 'rid as a string', 0);
+  refuse({ ...text, rid: undefined }, 'no rid', 0);
+  refuse({ ...text, type: 'auth' }, 'another type', 0);
+  refuse([text], 'an array', 0);
+  assert.equal(p.sealedFrameRequestId('{"type":"send","rid":9,"rid":9}'), 0, 'duplicate keys: not strict JSON');
+  assert.equal(p.sealedFrameRequestId('not json'), 0);
+  assert.equal(p.sealedFrameRequestId(new Uint8Array([0xff, 0xfe])), 0, 'invalid UTF-8');
+  // The authenticated socket's frames are not sealed-send frames, and a send is not a client frame of §9.8.
+  assert.throws(() => p.decodeSealedSendFrame(p.encodeClientFrame({ type: 'auth', token: new Uint8Array(32) })), (e) => isProtocolError(e, 'ERR_API_DECODE'));
+  assert.throws(() => p.decodeClientFrame(p.encodeSealedSendFrame(good)), (e) => isProtocolError(e, 'ERR_API_DECODE'));
+  // Encoders refuse what decoders would.
+  assert.throws(() => p.encodeSealedSendFrame({ ...good, rid: 0 }), (e) => isProtocolError(e, 'ERR_ARGUMENT'));
+  assert.throws(() => p.encodeSealedServerFrame({ type: 'sent', rid: 0, seq: 1, duplicate: false }), (e) => isProtocolError(e, 'ERR_ARGUMENT'));
+  assert.equal(p.decodeSealedServerFrame(p.encodeSealedServerFrame({ type: 'error', rid: 0, error: { code: 'ERR_API_BAD_REQUEST', message: 'm' }, retryAfter: 0 })).rid, 0);
+  assert.throws(() => p.decodeSealedServerFrame('{"type":"error","rid":1,"error":{"code":"ERR_OTHER","message":""},"retryAfter":0}'), (e) => isProtocolError(e, 'ERR_API_DECODE'));
+});
+
+test('sealedFrameRequestId never throws: 0, or the rid of a frame that names one', async () => {
+  const frames = rec<p.SealedSendFrame>({ type: fc.constant('send'), rid, username: anyCaseName, deviceId: u32, accessKey: bytes(16), id: id16, envelope: fc.constant(new Uint8Array(512)) }).map(p.encodeSealedSendFrame);
+  await corpus.check(
+    'api-sealed-frame-rid',
+    mutations(frames),
+    (text) => {
+      const r = p.sealedFrameRequestId(text);
+      assert.ok(Number.isSafeInteger(r) && r >= 0 && r <= 0xffffffff, `rid ${r}`);
+      let frame: p.SealedSendFrame | undefined;
+      try {
+        frame = p.decodeSealedSendFrame(text);
+      } catch {
+        return;
+      }
+      assert.equal(r, frame.rid);
+    },
+    { numRuns: 400 },
+  );
 });
 
 test('fetch query: canonical after and limit, each exactly once', async () => {

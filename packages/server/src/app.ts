@@ -8,7 +8,7 @@
 // contents. Routes check everything they can refuse before they change anything, so a refused
 // request changes nothing.
 import { randomFillSync } from 'node:crypto';
-import type { CryptoProvider, Rng } from '@sotto/protocol';
+import { SEALED_WEBSOCKET_PATH, type CryptoProvider, type Rng } from '@sotto/protocol';
 import { isStoreError, type Store } from '@sotto/store';
 import { isServerError, ServerError } from './errors.ts';
 import { DEFAULT_LIMITS, DEFAULT_RATE_LIMITS, type RateLimitSettings, type ServerLimits } from './limits.ts';
@@ -30,6 +30,7 @@ import * as keys from './routes/keys.ts';
 import * as messages from './routes/messages.ts';
 import { metrics } from './routes/metrics.ts';
 import { createStaticHandler, isStaticPath, type StaticFiles } from './routes/static.ts';
+import { SealedConnection, type ApiError, type SealedDeps } from './routes/sealed-ws.ts';
 import { LiveConnection, type WebSocketPeer, type WebSocketSession } from './routes/ws.ts';
 import { TurnConfig, type TurnOptions } from './turn.ts';
 
@@ -88,11 +89,14 @@ export interface App {
    *  same checks, code, metrics and answer — without building a WHATWG Request and Response; null
    *  for any other route, which the caller then hands to fetch. */
   fastFetch(request: FastRequest, info?: RequestInfo): Promise<Reply> | null;
-  /** Before a WebSocket upgrade of GET /v1/ws: null to go ahead, or the refusal to send instead
-   *  (404 for another path, 429 when the address is rate-limited, 503 after close). */
+  /** Before a WebSocket upgrade of GET /v1/ws or GET /v1/ws/sealed: null to go ahead, or the refusal
+   *  to send instead (404 for another path, 429 when the address is rate-limited, 503 after close). */
   checkWebSocketUpgrade(request: Request, info?: RequestInfo): Response | null;
-  /** Takes over an upgraded WebSocket (§9.8); the transport forwards frames and the close to the result. */
+  /** Takes over an upgraded WebSocket of /v1/ws (§9.8); the transport forwards frames and the close
+   *  to the result. */
   acceptWebSocket(peer: WebSocketPeer): WebSocketSession;
+  /** Takes over an upgraded WebSocket of /v1/ws/sealed (§9.7.1): anonymous sealed sends. */
+  acceptSealedWebSocket(peer: WebSocketPeer, info?: RequestInfo): WebSocketSession;
   /** Deletes expired messages, attachments, challenges and tokens now (also run every sweepIntervalMs). */
   sweep(): Promise<SweepResult>;
   /** Stops the sweep, closes every WebSocket (1001) and refuses further requests (503). Does not
@@ -102,6 +106,8 @@ export interface App {
 
 /** The WebSocket path (§9.8). */
 export const WEBSOCKET_PATH = '/v1/ws';
+/** The sealed-send WebSocket path (§9.7.1). */
+export { SEALED_WEBSOCKET_PATH };
 
 const LOCAL: RequestInfo = { remoteAddress: 'local' };
 
@@ -143,6 +149,7 @@ export function createApp(deps: AppDeps): App {
   const addressLimiter = new RateLimiter(rateLimits.perAddress);
   const live = new Map<string, LiveConnection>();
   const connections = new Set<LiveConnection>();
+  const sealedConnections = new Set<SealedConnection>();
   let closed = false;
 
   const routes: Route<Handler>[] = [
@@ -172,17 +179,24 @@ export function createApp(deps: AppDeps): App {
   ]);
   const serveStatic = deps.staticFiles === undefined ? undefined : createStaticHandler(deps.staticFiles);
 
-  function toReply(e: unknown, routeName: string): Reply {
+  /** Any error as the §9.1 error body: a ServerError with its code, an unreachable store as 503
+   *  (logged), anything else as 500 (logged by code only). */
+  function toApiError(e: unknown, routeName: string): ApiError {
     if (isServerError(e) && e.code.startsWith('ERR_API_')) {
-      return errorReply(e.code as Parameters<typeof errorReply>[0], e.message.replace(/^ERR_API_[A-Z_]+: /, ''), { retryAfterSeconds: e.retryAfterSeconds });
+      return { code: e.code as ApiError['code'], message: e.message.replace(/^ERR_API_[A-Z_]+: /, ''), retryAfterSeconds: e.retryAfterSeconds };
     }
     if (isStoreError(e, 'ERR_STORE_BACKEND') || isStoreError(e, 'ERR_STORE_CLOSED')) {
       logger.log('error', 'store.unavailable', { route: routeName, error: e.code });
-      return errorReply('ERR_API_UNAVAILABLE', 'the store is unavailable; retry later');
+      return { code: 'ERR_API_UNAVAILABLE', message: 'the store is unavailable; retry later', retryAfterSeconds: undefined };
     }
     const code = e instanceof Error ? ('code' in e && typeof e.code === 'string' ? e.code : e.name) : 'unknown';
     logger.log('error', 'request.failed', { route: routeName, error: code });
-    return errorReply('ERR_API_INTERNAL', 'the server failed; retry later');
+    return { code: 'ERR_API_INTERNAL', message: 'the server failed; retry later', retryAfterSeconds: undefined };
+  }
+
+  function toReply(e: unknown, routeName: string): Reply {
+    const a = toApiError(e, routeName);
+    return errorReply(a.code, a.message, { retryAfterSeconds: a.retryAfterSeconds });
   }
 
   function toResponse(e: unknown, routeName: string): Response {
@@ -211,7 +225,7 @@ export function createApp(deps: AppDeps): App {
         routeName = 'static';
         response = await serveStatic(request.method, url.pathname);
       } else if (match.kind === 'not-found') {
-        throw new ServerError('ERR_API_NOT_FOUND', url.pathname === WEBSOCKET_PATH ? `${WEBSOCKET_PATH} is a WebSocket endpoint: expected an upgrade` : 'no such route');
+        throw new ServerError('ERR_API_NOT_FOUND', url.pathname === WEBSOCKET_PATH || url.pathname === SEALED_WEBSOCKET_PATH ? `${url.pathname} is a WebSocket endpoint: expected an upgrade` : 'no such route');
       } else if (match.kind === 'method-not-allowed') {
         routeName = match.path;
         response = replyResponse(errorReply('ERR_API_METHOD_NOT_ALLOWED', `expected ${match.allow}`, { allow: match.allow }));
@@ -257,7 +271,8 @@ export function createApp(deps: AppDeps): App {
     try {
       if (closed) throw new ServerError('ERR_API_UNAVAILABLE', 'the server is shutting down');
       chargeAddress(info, now());
-      if (new URL(request.url).pathname !== WEBSOCKET_PATH || request.method !== 'GET') throw new ServerError('ERR_API_NOT_FOUND', 'no such route');
+      const path = new URL(request.url).pathname;
+      if ((path !== WEBSOCKET_PATH && path !== SEALED_WEBSOCKET_PATH) || request.method !== 'GET') throw new ServerError('ERR_API_NOT_FOUND', 'no such route');
       return null;
     } catch (e) {
       const response = toResponse(e, WEBSOCKET_PATH);
@@ -269,6 +284,22 @@ export function createApp(deps: AppDeps): App {
   function acceptWebSocket(peer: WebSocketPeer): WebSocketSession {
     state.metrics.request('GET', WEBSOCKET_PATH, 101);
     const connection = new LiveConnection(state, peer, live, connections);
+    if (closed) connection.goAway();
+    return connection;
+  }
+
+  const sealedDeps: SealedDeps = {
+    app: state,
+    admit(remoteAddress, at) {
+      if (closed) throw new ServerError('ERR_API_UNAVAILABLE', 'the server is shutting down');
+      chargeAddress({ remoteAddress }, at);
+    },
+    toApiError,
+  };
+
+  function acceptSealedWebSocket(peer: WebSocketPeer, info: RequestInfo = LOCAL): WebSocketSession {
+    state.metrics.request('GET', SEALED_WEBSOCKET_PATH, 101);
+    const connection = new SealedConnection(sealedDeps, peer, info.remoteAddress, sealedConnections);
     if (closed) connection.goAway();
     return connection;
   }
@@ -309,9 +340,10 @@ export function createApp(deps: AppDeps): App {
     closed = true;
     clearInterval(timer);
     for (const c of [...connections]) c.goAway();
+    for (const c of [...sealedConnections]) c.goAway();
     state.credentials.clear();
     await sweeping?.catch(() => undefined);
   }
 
-  return { fetch, fastFetch, checkWebSocketUpgrade, acceptWebSocket, sweep, close };
+  return { fetch, fastFetch, checkWebSocketUpgrade, acceptWebSocket, acceptSealedWebSocket, sweep, close };
 }

@@ -32,6 +32,11 @@ export const PREKEY_LOW_WATER = 20;
  *  the work a slow client makes the server redo on reconnect. */
 export const MAX_INFLIGHT = 256;
 
+/** Most sealed sends one sealed-send WebSocket may have in flight — received, not yet answered
+ *  (§9.7.1); a send beyond it is refused with 429. Bounds what one anonymous connection can make the
+ *  server hold: 256 × the largest envelope is 64 MiB at worst, a handful of KiB for text messages. */
+export const MAX_SEALED_INFLIGHT = 256;
+
 /** A challenge is accepted for 60 s after it was issued (§9.4). */
 export const CHALLENGE_TTL_MS = 60_000;
 
@@ -100,6 +105,7 @@ export interface ServerLimits {
   readonly attachmentRetentionMs: number;
   readonly prekeyLowWater: number;
   readonly maxInflight: number;
+  readonly maxSealedInflight: number;
   readonly challengeTtlMs: number;
   readonly tokenTtlMs: number;
   readonly wsAuthTimeoutMs: number;
@@ -116,6 +122,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   attachmentRetentionMs: ATTACHMENT_RETENTION_MS,
   prekeyLowWater: PREKEY_LOW_WATER,
   maxInflight: MAX_INFLIGHT,
+  maxSealedInflight: MAX_SEALED_INFLIGHT,
   challengeTtlMs: CHALLENGE_TTL_MS,
   tokenTtlMs: TOKEN_TTL_MS,
   wsAuthTimeoutMs: WS_AUTH_TIMEOUT_MS,

@@ -19,10 +19,11 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { fastProvider } from '@sotto/crypto';
 import { openPostgresStore, openSqliteStore, type Store } from '@sotto/store';
+import { SEALED_WEBSOCKET_PATH } from '@sotto/protocol';
 import { createApp, type App, type FastRequest, type HeaderSource, type Reply, type RequestInfo } from './app.ts';
 import { ServerError } from './errors.ts';
 import { checkDeclaredLength, tooLarge } from './internal/http.ts';
-import { MAX_WS_FRAME_BYTES, type RateLimitSettings, type ServerLimits } from './limits.ts';
+import { MAX_JSON_BODY_BYTES, MAX_WS_FRAME_BYTES, type RateLimitSettings, type ServerLimits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { TurnOptions } from './turn.ts';
 
@@ -292,11 +293,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   server.headersTimeout = 30_000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_FRAME_BYTES });
+  // Sealed sends carry an envelope each: their frames are bounded like a send's JSON body (§9.7.1).
+  const sealedWss = new WebSocketServer({ noServer: true, maxPayload: options.limits?.maxJsonBodyBytes ?? MAX_JSON_BODY_BYTES });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     let refusal: Response | null;
+    let request: Request;
     try {
-      refusal = app.checkWebSocketUpgrade(toRequest(req), info(socket));
+      request = toRequest(req);
+      refusal = app.checkWebSocketUpgrade(request, info(socket));
     } catch {
       socket.destroy();
       return;
@@ -305,16 +310,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       refuseUpgrade(socket, refusal);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+    // The path as checkWebSocketUpgrade saw it (URL-normalised), so both agree on the endpoint.
+    const sealed = new URL(request.url).pathname === SEALED_WEBSOCKET_PATH;
+    (sealed ? sealedWss : wss).handleUpgrade(req, socket, head, (ws: WebSocket) => {
       // Frames sent in one pass of callbacks and microtasks — a group commit's pushes to this
-      // device, one per message — leave in one write instead of one system call each.
+      // device, or its answers to sealed sends, one per message — leave in one write instead of one
+      // system call each.
       let corked = false;
       const uncork = (): void => {
         corked = false;
         socket.uncork();
       };
-      const session = app.acceptWebSocket({
-        send: (text) => {
+      const peer = {
+        send: (text: string): void => {
           if (!corked) {
             corked = true;
             socket.cork();
@@ -322,10 +330,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           }
           ws.send(text);
         },
-        close: (code, reason) => {
+        close: (code: number, reason: string): void => {
           ws.close(code, reason);
         },
-      });
+      };
+      const session = sealed ? app.acceptSealedWebSocket(peer, info(socket)) : app.acceptWebSocket(peer);
       ws.on('message', (data: RawData, isBinary: boolean) => {
         session.onMessage(rawToBytes(data), isBinary);
       });
@@ -366,7 +375,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
       await app.close();
       for (const ws of wss.clients) ws.terminate();
+      for (const ws of sealedWss.clients) ws.terminate();
       wss.close();
+      sealedWss.close();
       server.closeAllConnections();
       await stopped;
       await store.close();

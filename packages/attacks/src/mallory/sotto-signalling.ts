@@ -1,11 +1,16 @@
 // What mallory, as the server, knows about the traffic it relays without opening anything (docs/protocol/09): which
 // WebSocket connection belongs to which account (the token it issued on POST /v1/auth/token and the `auth` frame
-// that presented it), which message ids a client acknowledged, and which sends went to whom. The Sotto-calls
+// that presented it), which message ids a client acknowledged, and which sends went to whom (over HTTP or the
+// anonymous sealed-send socket, whose frames name the recipient as the PUT's path does). The Sotto-calls
 // scenarios use it to aim their rewrites and injections at one user's connection, as a malicious server can;
 // rewriteDeliveredEnvelopes is the rewrite itself, shared with the message scenarios.
 import {
   decodeAckRequest,
   decodeClientFrame,
+  decodeSealedSendFrame,
+  encodeAccessKeyHeader,
+  encodeSendMessageRequest,
+  foldUsername,
   decodeFetchResponse,
   decodeServerFrame,
   decodeTokenRequest,
@@ -55,9 +60,40 @@ export function ackedIds(records: readonly Recorded[]): Set<string> {
   return out;
 }
 
-/** Recorded sends (PUT /v1/messages/<to>/<device>) addressed to `to`. */
+/**
+ * Recorded sends addressed to `to`: PUT /v1/messages/<to>/<device>, and sealed sends over the
+ * sealed-send WebSocket (docs/protocol/09 §9.7.1), which the SDK uses while it listens — each of
+ * those as the PUT it stands for (the same path, access key and body; status 0: its answer is a
+ * separate frame), which a replay can send again as it is.
+ */
 export function sendsTo(records: readonly Recorded[], to: string): RecordedHttp[] {
-  return records.filter((r): r is RecordedHttp => r.kind === 'http' && r.method === 'PUT' && r.path.startsWith(`/v1/messages/${to}/`));
+  const out: RecordedHttp[] = [];
+  for (const r of records) {
+    if (r.kind === 'http') {
+      if (r.method === 'PUT' && r.path.startsWith(`/v1/messages/${to}/`)) out.push(r);
+      continue;
+    }
+    if (r.direction !== 'to-server' || r.injected) continue;
+    let f;
+    try {
+      f = decodeSealedSendFrame(r.data);
+    } catch {
+      continue; // not a sealed send
+    }
+    if (foldUsername(f.username) !== to) continue;
+    out.push({
+      kind: 'http',
+      n: r.n,
+      method: 'PUT',
+      path: `/v1/messages/${to}/${f.deviceId}`,
+      requestHeaders: { 'content-type': 'application/json', 'sotto-access-key': encodeAccessKeyHeader(f.accessKey) },
+      requestBody: new TextEncoder().encode(encodeSendMessageRequest({ id: f.id, envelope: f.envelope })),
+      status: 0,
+      responseHeaders: {},
+      responseBody: new Uint8Array(0),
+    });
+  }
+  return out;
 }
 
 /** Proxy hooks that pass every envelope the server delivers through `rewrite`: those pushed in WebSocket

@@ -24,3 +24,6 @@ export const ACCESS_KEY_HEADER = 'Sotto-Access-Key';
 export const WS_CLOSE_MALFORMED = 4400;
 export const WS_CLOSE_UNAUTHORIZED = 4401;
 export const WS_CLOSE_REPLACED = 4409;
+
+/** §9.7.1: the path of the sealed-send WebSocket (anonymous: it carries no credential of the sender). */
+export const SEALED_WEBSOCKET_PATH = '/v1/ws/sealed';

@@ -158,11 +158,18 @@ export async function authorizeForAccount(ctx: CheckContext, username: string): 
     requireBearer(ctx);
     return ctx.app.accounts.get(username);
   }
-  const accessKey = decodeOr400(() => decodeAccessKeyHeader(accessHeader));
-  const presented = ctx.app.crypto.sha256(accessKey);
-  const account = await ctx.app.accounts.get(username);
+  return authorizeAccessKey(ctx.app, username, decodeOr400(() => decodeAccessKeyHeader(accessHeader)));
+}
+
+const NO_HASH = new Uint8Array(32);
+
+/** §9.7: the account `username` if `accessKey` opens it; a wrong key and an unknown account are the
+ *  same 401. Shared by the access-key header and the sealed-send WebSocket (§9.7.1). */
+export async function authorizeAccessKey(app: AppState, username: string, accessKey: Uint8Array): Promise<Account> {
+  const presented = app.crypto.sha256(accessKey);
+  const account = await app.accounts.get(username);
   // Compare against something even when the account does not exist, so both 401s take the same path.
-  const stored = account?.accessKeyHash ?? new Uint8Array(32);
+  const stored = account?.accessKeyHash ?? NO_HASH;
   const match = timingSafeEqual(presented, stored) && account !== null;
   if (!match) throw new ServerError('ERR_API_UNAUTHORIZED', 'the access key does not open this account');
   return account;

@@ -8,7 +8,7 @@ import {
   encodeSendMessageResponse,
   type FetchedMessage,
 } from '@sotto/protocol';
-import { isStoreError, type DeviceAddress, type QueuedMessage, type Store } from '@sotto/store';
+import { isStoreError, type DeviceAddress, type EnqueueResult, type QueuedMessage, type Store } from '@sotto/store';
 import { ServerError } from '../errors.ts';
 import { authorizeForAccount, decodeOr400, devicePath, requireBearer, whatwgHandler, type AppState, type HotHandler } from '../internal/context.ts';
 import { deviceKey } from '../internal/fanout.ts';
@@ -26,8 +26,18 @@ export const sendHot: HotHandler = async (ctx) => {
   requireContentType(ctx.request, 'json');
   const body = await ctx.readBody(app.limits.maxJsonBodyBytes);
   const req = decodeOr400(() => decodeSendMessageRequest(body));
-  let result;
-  const stored = { id: req.id, envelope: req.envelope, receivedAt: ctx.now, expiresAt: ctx.now + app.limits.messageRetentionMs };
+  return jsonReply(200, encodeSendMessageResponse(await storeMessage(app, target, req.id, req.envelope, ctx.now)));
+};
+export const send = whatwgHandler(sendHot);
+
+/**
+ * §9.7 once a send is authorised and decoded: enqueues it durably, then wakes the recipient's live
+ * connection. Resolves only after the store's commit ("on disk"); an unknown device is 404. Shared by
+ * PUT /v1/messages and the sealed-send WebSocket (§9.7.1).
+ */
+export async function storeMessage(app: AppState, target: DeviceAddress, id: Uint8Array, envelope: Uint8Array, now: number): Promise<EnqueueResult> {
+  let result: EnqueueResult;
+  const stored = { id, envelope, receivedAt: now, expiresAt: now + app.limits.messageRetentionMs };
   try {
     result = await app.store.enqueue(target, stored);
   } catch (e) {
@@ -43,9 +53,8 @@ export const sendHot: HotHandler = async (ctx) => {
     // in seq order, so the wakes come in seq order too (internal/fanout.ts).
     app.fanout.wake(deviceKey(target.username, target.deviceId), { seq: result.seq, ...stored });
   }
-  return jsonReply(200, encodeSendMessageResponse(result));
-};
-export const send = whatwgHandler(sendHot);
+  return result;
+}
 
 /**
  * Up to `limit` unexpired messages after `after`, capped at `maxBytes` of envelopes (at least one),

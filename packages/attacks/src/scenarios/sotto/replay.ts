@@ -12,7 +12,7 @@ import { NETWORK_WAIT_MS } from '../../limits.ts';
 import { systemRng } from '../../internal/rng.ts';
 import { SottoWorld } from '../../internal/sotto-world.ts';
 import { recordedEnvelopes, type RecordedEnvelope } from '../../mallory/sotto-recording.ts';
-import type { RecordedHttp } from '../../mallory/proxy.ts';
+import { sendsTo } from '../../mallory/sotto-signalling.ts';
 import type { AttackResult, Scenario } from '../../scenario.ts';
 
 export interface SottoReplayEvidence extends AttackResult {
@@ -57,7 +57,7 @@ export async function runSottoReplay(): Promise<SottoReplayEvidence> {
     await world.send(alice, bob, 'And cancel the standing order.');
     await world.drain();
 
-    const sends = world.proxy.records.filter((r): r is RecordedHttp => r.kind === 'http' && r.method === 'PUT' && r.path.startsWith(`/v1/messages/${bob.username}/`));
+    const sends = sendsTo(world.proxy.records, bob.username);
     const envelopes: RecordedEnvelope[] = recordedEnvelopes(sends);
     const rejections: string[] = [];
     const onError = (e: unknown): void => {
