@@ -8,10 +8,11 @@
 //
 // Sotto clients speak docs/protocol/09: accounts registered over HTTP with real identity keys (§9.3),
 // bearer tokens from signed challenges (§9.4), one /v1/ws receiver per account (§9.8), and sealed
-// sends — PUT /v1/messages with Sotto-Access-Key and no sender (§9.7). Envelopes are random bytes of
+// sends that name no sender — by default over each client's own anonymous sealed-send WebSocket
+// (§9.7.1), or (sendVia 'http') PUT /v1/messages with Sotto-Access-Key (§9.7). Envelopes are random bytes of
 // a bucket size: the server cannot tell them from real sealed envelopes, and the bench measures the
 // server, not the client's cryptography. The hot path does not run @sotto/protocol's strict codecs
-// per message (the relay's client runs none either): a send's body and an ack frame are built from
+// per message (the relay's client runs none either): a send's body or frame and an ack frame are built from
 // templates that are checked, once per connection set, to be byte for byte what the codecs produce.
 import { randomFillSync } from 'node:crypto';
 import { join } from 'node:path';
@@ -30,9 +31,11 @@ import {
   encodeAccessKeyHeader,
   encodeClientFrame,
   encodeRegistrationRequest,
+  encodeSealedSendFrame,
   encodeSendMessageRequest,
   encodeServerFrame,
   encodeTokenRequest,
+  SEALED_WEBSOCKET_PATH,
   type Rng,
 } from '@sotto/protocol';
 import { expectStatus, HttpClient, type PreparedRequest } from './http.ts';
@@ -232,6 +235,7 @@ export async function startRelay(): Promise<Target> {
 interface Account {
   readonly username: string;
   readonly accessKeyHeader: string;
+  readonly accessKey: Uint8Array;
   readonly token: Uint8Array;
   /** PUT /v1/messages/{username}/1 with its Sotto-Access-Key: serialised once. */
   readonly sendTo: PreparedRequest;
@@ -251,7 +255,56 @@ async function registerAccount(http: HttpClient, username: string): Promise<Acco
   const { token } = decodeTokenResponse(expectStatus(tok, 200, 'token'));
   const accessKeyHeader = encodeAccessKeyHeader(accessKey);
   const sendTo = http.prepare('PUT', `/v1/messages/${username}/1`, { 'content-type': 'application/json', 'sotto-access-key': accessKeyHeader });
-  return { username, accessKeyHeader, token, sendTo };
+  return { username, accessKeyHeader, accessKey, token, sendTo };
+}
+
+/** A client's sealed-send WebSocket: `send` writes one frame (built for the rid it is given) and
+ *  resolves on its `sent` answer. The answer is read with JSON.parse and checked for its type, rid
+ *  and duplicate flag (the relay's `ok` answer gets the same JSON.parse and a map lookup). */
+interface SealedSender {
+  readonly ws: WebSocket;
+  send(frame: (rid: number) => string): Promise<void>;
+}
+
+async function openSealedSender(url: string, name: string, i: number, sink: Sink): Promise<SealedSender> {
+  const ws = await new Promise<WebSocket>((resolve, reject) => {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    socket.once('open', () => {
+      socket.off('error', reject);
+      socket.on('error', () => undefined); // the close that follows is what counts
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+  const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  let rid = 0;
+  ws.on('message', (data: RawData) => {
+    const frame = JSON.parse(frameText(data)) as { type?: unknown; rid?: unknown; duplicate?: unknown; error?: { code?: unknown; message?: unknown } };
+    const waiter = typeof frame.rid === 'number' ? pending.get(frame.rid) : undefined;
+    if (waiter === undefined) {
+      sink.fail(new Error(`${name}: client ${i}'s sealed socket got an answer to no request: ${frameText(data).slice(0, 200)}`));
+      return;
+    }
+    pending.delete(frame.rid as number);
+    if (frame.type === 'sent' && frame.duplicate === false) waiter.resolve();
+    else waiter.reject(new Error(`${name}: sealed send refused or a duplicate: ${frameText(data).slice(0, 300)}`));
+  });
+  ws.on('close', (code) => {
+    for (const w of pending.values()) w.reject(new Error(`${name}: client ${i}'s sealed socket closed (${code}) with sends in flight`));
+    pending.clear();
+    if (code !== 1000 && code !== 1005) sink.fail(new Error(`${name} closed client ${i}'s sealed WebSocket (${code})`));
+  });
+  return {
+    ws,
+    send(frame) {
+      rid = rid >= 0xffffffff ? 1 : rid + 1;
+      const mine = rid;
+      return new Promise<void>((resolve, reject) => {
+        pending.set(mine, { resolve, reject });
+        ws.send(frame(mine));
+      });
+    },
+  };
 }
 
 export interface SottoOptions {
@@ -261,6 +314,10 @@ export interface SottoOptions {
   readonly database?: { readonly url: string; readonly pid: number };
   /** Extra node flags for the server child, e.g. --cpu-prof. */
   readonly nodeFlags?: readonly string[];
+  /** How senders send: 'ws' (default) — each client's own anonymous sealed-send WebSocket
+   *  (docs/protocol/09 §9.7.1), as the SDK does while connected; 'http' — PUT /v1/messages with
+   *  Sotto-Access-Key on the keep-alive pool (§9.7), as a client that is not connected does. */
+  readonly sendVia?: 'ws' | 'http';
 }
 
 export async function startSotto(name: string, options: SottoOptions): Promise<Target> {
@@ -268,6 +325,8 @@ export async function startSotto(name: string, options: SottoOptions): Promise<T
   const child = await startServerChild(name, 'bench/server/sotto-server.ts', args, /^sotto: listening on (http:\/\/\S+)$/m, options.nodeFlags);
   const baseUrl = child.ready;
   const wsUrl = `${baseUrl.replace(/^http:/, 'ws:')}/v1/ws`;
+  const sealedUrl = `${baseUrl.replace(/^http:/, 'ws:')}${SEALED_WEBSOCKET_PATH}`;
+  const sendVia = options.sendVia ?? 'ws';
   const http = new HttpClient(baseUrl, HTTP_SOCKETS);
   const accounts: Account[] = [];
   const dbPid = options.database?.pid;
@@ -276,12 +335,18 @@ export async function startSotto(name: string, options: SottoOptions): Promise<T
   const envelope = rng(ENVELOPE_BYTES);
   const envelopeText = b64(envelope);
   const sendBody = (key: string): string => `{"id":"${key}","envelope":"${envelopeText}"}`;
+  const sendFrame = (rid: number, to: Account, key: string): string =>
+    `{"type":"send","rid":${rid},"username":"${to.username}","deviceId":1,"accessKey":"${to.accessKeyHeader}","id":"${key}","envelope":"${envelopeText}"}`;
   const ackFrame = (keys: readonly string[]): string => `{"type":"ack","ids":["${keys.join('","')}"]}`;
   const checkTemplates = (): void => {
     const ids = [rng(16), rng(16)];
     const keys = ids.map(b64);
     if (sendBody(keys[0] ?? '') !== encodeSendMessageRequest({ id: ids[0] ?? new Uint8Array(16), envelope })) throw new Error('send body template ≠ encodeSendMessageRequest');
     if (ackFrame(keys) !== encodeClientFrame({ type: 'ack', ids })) throw new Error('ack frame template ≠ encodeClientFrame');
+    const to = accounts[0];
+    if (to !== undefined && sendFrame(7, to, keys[0] ?? '') !== encodeSealedSendFrame({ type: 'send', rid: 7, username: to.username, deviceId: 1, accessKey: to.accessKey, id: ids[0] ?? new Uint8Array(16), envelope })) {
+      throw new Error('sealed send frame template ≠ encodeSealedSendFrame');
+    }
     const push = JSON.parse(encodeServerFrame({ type: 'message', seq: 1, id: ids[0] ?? new Uint8Array(16), envelope, receivedAt: 0 })) as { id?: unknown; envelope?: unknown };
     if (push.id !== keys[0] || push.envelope !== envelopeText) throw new Error('push frame: id and envelope are not the base64url the receiver compares');
   };
@@ -333,16 +398,24 @@ export async function startSotto(name: string, options: SottoOptions): Promise<T
         });
         return ws;
       });
+      // Senders: one anonymous sealed-send WebSocket per client (§9.7.1), requests matched by rid.
+      const senders = sendVia === 'http' ? [] : await mapLimit(count, SETUP_CONCURRENCY, (i) => openSealedSender(sealedUrl, name, i, sink));
       return {
         size: count,
-        async send(_from, to, _id, key) {
+        async send(from, to, _id, key) {
           const account = accounts[to];
           if (account === undefined) throw new Error(`no client ${to}`);
+          if (sendVia === 'ws') {
+            const sender = senders[from];
+            if (sender === undefined) throw new Error(`no client ${from}`);
+            await sender.send((rid) => sendFrame(rid, account, key));
+            return;
+          }
           const answer = await http.send(account.sendTo, sendBody(key));
           // A duplicate is expected only when a retry repeated a send the server had already stored.
           if (decodeSendMessageResponse(expectStatus(answer, 200, 'send')).duplicate && !answer.retried) throw new Error('a fresh message id was reported as a duplicate');
         },
-        close: () => closeAll(sockets),
+        close: () => closeAll([...sockets, ...senders.map((x) => x.ws)]),
       };
     },
     async stop() {
