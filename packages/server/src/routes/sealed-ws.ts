@@ -26,6 +26,7 @@ import {
 } from '@sotto/protocol';
 import { ServerError } from '../errors.ts';
 import { authorizeAccessKey, type AppState } from '../internal/context.ts';
+import { sentFrameText } from '../internal/frames.ts';
 import { storeMessage } from './messages.ts';
 import type { WebSocketPeer, WebSocketSession } from './ws.ts';
 
@@ -129,7 +130,7 @@ export class SealedConnection implements WebSocketSession {
     await authorizeAccessKey(app, username, frame.accessKey);
     const result = await storeMessage(app, { username, deviceId: frame.deviceId }, frame.id, frame.envelope, now);
     app.metrics.request(SEND_METHOD, SEALED_WEBSOCKET_PATH, 200);
-    return encodeSealedServerFrame({ type: 'sent', rid: frame.rid, seq: result.seq, duplicate: result.duplicate });
+    return sentFrameText(frame.rid, result.seq, result.duplicate);
   }
 
   #error(rid: number, e: ApiError): void {

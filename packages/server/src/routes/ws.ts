@@ -9,6 +9,7 @@ import { decodeClientFrame, encodeServerFrame, WS_CLOSE_MALFORMED, WS_CLOSE_REPL
 import type { DeviceAddress, OneTimePrekeyCounts, QueuedMessage } from '@sotto/store';
 import type { AppState } from '../internal/context.ts';
 import { deviceKey, type DeviceListener } from '../internal/fanout.ts';
+import { messageFrameText } from '../internal/frames.ts';
 import { acknowledge, readQueue } from './messages.ts';
 
 /** What the server needs of a WebSocket: main.ts adapts the `ws` library's socket to this. */
@@ -198,7 +199,7 @@ export class LiveConnection implements WebSocketSession, DeviceListener {
       for (const m of messages) {
         this.#cursor = m.seq;
         this.#inflight.add(hex(m.id));
-        this.#send({ type: 'message', seq: m.seq, id: m.id, envelope: m.envelope, receivedAt: m.receivedAt });
+        this.#sendMessage(m);
       }
       app.metrics.add('messages_delivered', messages.length);
       if (!more) {
@@ -220,7 +221,7 @@ export class LiveConnection implements WebSocketSession, DeviceListener {
     if (m.expiresAt <= app.now()) return false;
     this.#cursor = m.seq;
     this.#inflight.add(hex(m.id));
-    this.#send({ type: 'message', seq: m.seq, id: m.id, envelope: m.envelope, receivedAt: m.receivedAt });
+    this.#sendMessage(m);
     app.metrics.add('messages_delivered', 1);
     return true;
   }
@@ -231,8 +232,33 @@ export class LiveConnection implements WebSocketSession, DeviceListener {
 
   #send(frame: ServerFrame): void {
     if (this.#state !== 'open') return;
+    let text: string;
     try {
-      this.#peer.send(encodeServerFrame(frame));
+      text = encodeServerFrame(frame);
+    } catch (e) {
+      this.#fail('send', e);
+      return;
+    }
+    this.#sendText(text);
+  }
+
+  /** The push of one message (its text built by internal/frames.ts). */
+  #sendMessage(m: QueuedMessage): void {
+    let text: string;
+    try {
+      text = messageFrameText(m.seq, m.id, m.envelope, m.receivedAt);
+    } catch (e) {
+      this.#fail('send', e);
+      return;
+    }
+    this.#sendText(text);
+  }
+
+  /** A frame already encoded. */
+  #sendText(text: string): void {
+    if (this.#state !== 'open') return;
+    try {
+      this.#peer.send(text);
     } catch (e) {
       this.#fail('send', e);
     }
