@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { corpusAt } from '@sotto/test-support';
 import * as p from '@sotto/protocol';
 import { isProtocolError, limits } from '@sotto/protocol';
+import { decodeSealedSendFrameFully } from '../src/api/sealed-frames.ts';
 
 const corpus = corpusAt(new URL('corpus/', import.meta.url));
 
@@ -227,6 +228,32 @@ test('sealed-send frames (§9.7.1): named refusals, and which malformed frames s
   assert.throws(() => p.encodeSealedServerFrame({ type: 'sent', rid: 0, seq: 1, duplicate: false }), (e) => isProtocolError(e, 'ERR_ARGUMENT'));
   assert.equal(p.decodeSealedServerFrame(p.encodeSealedServerFrame({ type: 'error', rid: 0, error: { code: 'ERR_API_BAD_REQUEST', message: 'm' }, retryAfter: 0 })).rid, 0);
   assert.throws(() => p.decodeSealedServerFrame('{"type":"error","rid":1,"error":{"code":"ERR_OTHER","message":""},"retryAfter":0}'), (e) => isProtocolError(e, 'ERR_API_DECODE'));
+});
+
+test('decodeSealedSendFrame (canonical fast path) agrees with the full strict decoder: same value or same error', async () => {
+  const outcome = (f: () => unknown): unknown => {
+    try {
+      return { value: f() };
+    } catch (e) {
+      return { error: isProtocolError(e) ? `${e.code} ${e.message}` : `untyped ${String(e)}` };
+    }
+  };
+  const frames = rec<p.SealedSendFrame>({ type: fc.constant('send'), rid, username: anyCaseName, deviceId: u32, accessKey: bytes(16), id: id16, envelope }).map(p.encodeSealedSendFrame);
+  // Value-level mutations the fast path sees (a field's text changed in place, keeping the shape).
+  const inPlace = fc.tuple(frames, fc.constantFrom('rid', 'username', 'deviceId', 'accessKey', 'id', 'envelope'), fc.oneof(fc.constant('0'), fc.constant('4294967296'), fc.constant('99999999999'), fc.stringMatching(/^[A-Za-z0-9_-]{0,40}$/))).map(([f, k, v]) =>
+    f.replace(new RegExp(`"${k}":("[^"]*"|[0-9]+)`), (_m, old: string) => `"${k}":${old.startsWith('"') ? `"${v}"` : v}`),
+  );
+  await corpus.check(
+    'api-sealed-send-fast-path',
+    fc.oneof(mutations(frames), inPlace, frames),
+    (text) => {
+      assert.deepEqual(outcome(() => p.decodeSealedSendFrame(text)), outcome(() => decodeSealedSendFrameFully(text)), text.slice(0, 120));
+      const utf8 = new TextEncoder().encode(text);
+      assert.deepEqual(outcome(() => p.decodeSealedSendFrame(utf8)), outcome(() => decodeSealedSendFrameFully(utf8)));
+    },
+    { numRuns: 1500 },
+  );
+  assert.deepEqual(outcome(() => p.decodeSealedSendFrame(new Uint8Array([0xff]))), outcome(() => decodeSealedSendFrameFully(new Uint8Array([0xff]))));
 });
 
 test('sealedFrameRequestId never throws: 0, or the rid of a frame that names one', async () => {
