@@ -16,6 +16,11 @@ export class AccountCache {
     this.#max = max;
   }
 
+  /** The account if it is in memory (no store read), else undefined: lets a caller skip an await. */
+  cached(username: string): Account | undefined {
+    return this.#accounts.get(username);
+  }
+
   /** The account, or null when the store has none with this name. */
   async get(username: string): Promise<Account | null> {
     const known = this.#accounts.get(username);

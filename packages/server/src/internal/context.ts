@@ -167,7 +167,17 @@ const NO_HASH = new Uint8Array(32);
  *  same 401. Shared by the access-key header and the sealed-send WebSocket (§9.7.1). */
 export async function authorizeAccessKey(app: AppState, username: string, accessKey: Uint8Array): Promise<Account> {
   const presented = app.crypto.sha256(accessKey);
-  const account = await app.accounts.get(username);
+  return checkAccessKey(presented, await app.accounts.get(username));
+}
+
+/** authorizeAccessKey without the await when the account is in memory (the sealed-send socket's
+ *  per-message path); undefined when it is not, and the caller takes authorizeAccessKey. */
+export function authorizeCachedAccessKey(app: AppState, username: string, accessKey: Uint8Array): Account | undefined {
+  const account = app.accounts.cached(username);
+  return account === undefined ? undefined : checkAccessKey(app.crypto.sha256(accessKey), account);
+}
+
+function checkAccessKey(presented: Uint8Array, account: Account | null): Account {
   // Compare against something even when the account does not exist, so both 401s take the same path.
   const stored = account?.accessKeyHash ?? NO_HASH;
   const match = timingSafeEqual(presented, stored) && account !== null;

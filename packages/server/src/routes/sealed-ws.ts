@@ -25,7 +25,8 @@ import {
   type SealedSendFrame,
 } from '@sotto/protocol';
 import { ServerError } from '../errors.ts';
-import { authorizeAccessKey, type AppState } from '../internal/context.ts';
+import type { EnqueueResult } from '@sotto/store';
+import { authorizeAccessKey, authorizeCachedAccessKey, type AppState } from '../internal/context.ts';
 import { sentFrameText } from '../internal/frames.ts';
 import { storeMessage } from './messages.ts';
 import type { WebSocketPeer, WebSocketSession } from './ws.ts';
@@ -121,16 +122,26 @@ export class SealedConnection implements WebSocketSession {
     this.close(CLOSE_GOING_AWAY, 'server shutting down');
   }
 
-  /** PUT /v1/messages's steps after decoding: admit, authorise, store. Resolves with the `sent` frame. */
-  async #send(frame: SealedSendFrame): Promise<string> {
+  /** PUT /v1/messages's steps after decoding: admit, authorise, store. Resolves with the `sent` frame.
+   *  One promise per send when the recipient's account is in memory (the usual case). */
+  #send(frame: SealedSendFrame): Promise<string> {
     const app = this.#deps.app;
     const now = app.now();
-    this.#deps.admit(this.#remoteAddress, now);
     const username = foldUsername(frame.username); // cannot fail: the codec checked it
-    await authorizeAccessKey(app, username, frame.accessKey);
-    const result = await storeMessage(app, { username, deviceId: frame.deviceId }, frame.id, frame.envelope, now);
-    app.metrics.request(SEND_METHOD, SEALED_WEBSOCKET_PATH, 200);
-    return sentFrameText(frame.rid, result.seq, result.duplicate);
+    const target = { username, deviceId: frame.deviceId };
+    const sent = (result: EnqueueResult): string => {
+      app.metrics.request(SEND_METHOD, SEALED_WEBSOCKET_PATH, 200);
+      return sentFrameText(frame.rid, result.seq, result.duplicate);
+    };
+    try {
+      this.#deps.admit(this.#remoteAddress, now);
+      if (authorizeCachedAccessKey(app, username, frame.accessKey) !== undefined) return storeMessage(app, target, frame.id, frame.envelope, now).then(sent);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return authorizeAccessKey(app, username, frame.accessKey)
+      .then(() => storeMessage(app, target, frame.id, frame.envelope, now))
+      .then(sent);
   }
 
   #error(rid: number, e: ApiError): void {
