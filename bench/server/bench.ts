@@ -230,7 +230,7 @@ export async function runServerBench(options: ServerBenchOptions): Promise<void>
       const before = await t.child.memory();
       const rss0 = t.rss();
       const t0 = performance.now();
-      const clients = await t.connect(m, router);
+      const clients = await t.connect(m, router, true);
       const connectSeconds = (performance.now() - t0) / 1000;
       await sleep(1000);
       const after = await t.child.memory();

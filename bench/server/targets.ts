@@ -76,8 +76,10 @@ export interface Target {
   rss(): number;
   /** Makes sure `count` clients can connect (Sotto: registers the accounts and gets their tokens). */
   prepare(count: number, progress?: (done: number) => void): Promise<void>;
-  /** Opens and authenticates the first `count` clients' connections. */
-  connect(count: number, sink: Sink): Promise<ClientSet>;
+  /** Opens and authenticates the first `count` clients' connections. `idle`: receiving connections
+   *  only (the memory phase measures idle authenticated connections; Sotto's sealed-send sockets are
+   *  opened only for clients that send). */
+  connect(count: number, sink: Sink, idle?: boolean): Promise<ClientSet>;
   stop(): Promise<void>;
 }
 
@@ -366,7 +368,7 @@ export async function startSotto(name: string, options: SottoOptions): Promise<T
       });
       accounts.push(...created);
     },
-    async connect(count, sink) {
+    async connect(count, sink, idle = false) {
       if (count > accounts.length) throw new Error(`${name}: ${count} clients wanted, ${accounts.length} accounts prepared`);
       checkTemplates();
       const sockets = await mapLimit(count, SETUP_CONCURRENCY, async (i) => {
@@ -399,7 +401,7 @@ export async function startSotto(name: string, options: SottoOptions): Promise<T
         return ws;
       });
       // Senders: one anonymous sealed-send WebSocket per client (§9.7.1), requests matched by rid.
-      const senders = sendVia === 'http' ? [] : await mapLimit(count, SETUP_CONCURRENCY, (i) => openSealedSender(sealedUrl, name, i, sink));
+      const senders = sendVia === 'http' || idle ? [] : await mapLimit(count, SETUP_CONCURRENCY, (i) => openSealedSender(sealedUrl, name, i, sink));
       return {
         size: count,
         async send(from, to, _id, key) {
