@@ -62,6 +62,8 @@ export interface ProxyHooks {
   readonly response?: (req: { readonly method: string; readonly path: string }, res: ProxyResponse) => ProxyResponse | undefined;
   /** Rewrites a server → client WebSocket text frame (undefined: unchanged; null: dropped). */
   readonly toClientFrame?: (connection: number, text: string) => string | null | undefined;
+  /** Whether a WebSocket upgrade to `path` is let through (false: refused with 404, as a server may). */
+  readonly upgrade?: (path: string) => boolean;
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and those node:http recomputes. */
@@ -105,6 +107,8 @@ export class RecordingProxy {
   readonly #upstream: URL;
   readonly #records: Recorded[] = [];
   readonly #clients = new Map<number, WebSocket>();
+  /** The path each client WebSocket was opened on. */
+  readonly #paths = new Map<number, string>();
   readonly #sockets = new Set<Duplex>();
   #bytes = 0;
   #connections = 0;
@@ -159,6 +163,11 @@ export class RecordingProxy {
 
   setHooks(hooks: ProxyHooks): void {
     this.#hooks = hooks;
+  }
+
+  /** Closes every client WebSocket opened on `path` (the client sees its connection drop). */
+  closeConnections(path: string): void {
+    for (const [connection, ws] of this.#clients) if (this.#paths.get(connection) === path) ws.close(1001, 'going away');
   }
 
   /** Sends a text frame to every open client WebSocket, as if the server had pushed it; returns how many got it. */
@@ -234,8 +243,13 @@ export class RecordingProxy {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.#hooks.upgrade?.(new URL(req.url ?? '/', this.#upstream).pathname) === false) {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
     const connection = ++this.#connections;
     const target = new URL(req.url ?? '/', this.#upstream);
+    this.#paths.set(connection, target.pathname);
     target.protocol = 'ws:';
     this.#wss.handleUpgrade(req, socket, head, (client) => {
       this.#clients.set(connection, client);

@@ -25,6 +25,7 @@ import {
   createCallOffer,
   createSenderCertificate,
   ringCallOffer,
+  SEALED_WEBSOCKET_PATH,
   decodeAccountResponse,
   decodePrekeyBundle,
   decodeSendMessageRequest,
@@ -197,7 +198,10 @@ export class CallMitm {
 
   start(): void {
     const impostorFor = (username: string): Impostor | undefined => (username === this.#a.username ? this.#asA : username === this.#b.username ? this.#asB : undefined);
+    // Mallory is the server: it refuses the sealed-send socket (docs/protocol/09 §9.7.1), so the SDKs send
+    // over HTTP PUT, where it answers the sends to the impersonated users itself (below).
     this.#proxy.setHooks({
+      upgrade: (path) => path !== SEALED_WEBSOCKET_PATH,
       response: (req, res): ProxyResponse | undefined => {
         if (req.method !== 'GET' || res.status !== 200) return undefined;
         const account = /^\/v1\/accounts\/([a-z0-9_]+)$/.exec(req.path);
@@ -219,6 +223,7 @@ export class CallMitm {
         return { status: 200, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode(encodeSendMessageResponse({ seq: this.#seq++, duplicate: false })) };
       },
     });
+    this.#proxy.closeConnections(SEALED_WEBSOCKET_PATH);
   }
 
   stop(): void {
@@ -327,16 +332,16 @@ export class CallMitm {
         await this.#mediaB.acceptAnswer(body.sdp);
         await this.#mediaB.setKeys({ send: keys.send, receive: keys.receive });
       }
-      // Only now answer alice, so that her call connects when bob's does ('direct': bob's own SDP).
+      // Only now answer alice, so that her call connects when bob's does ('direct': bob's own SDP) — and
+      // only once leg A is keyed (#finishA), so that her first words are not lost on mallory.
       this.#answerSdpA = this.#mediaA === undefined ? body.sdp : await this.#mediaA.acceptOffer(offerA.sdp);
-      await this.#toA({ type: 'call-answer', call: offerA.call, sdp: this.#answerSdpA });
       await this.#finishA();
     } else if (body.type === 'call-end') {
       await this.#toA({ type: 'call-end', call: offerA.call, reason: body.reason });
     }
   }
 
-  /** Leg A's keys, once alice's confirm is in and mallory answered her (in either order). */
+  /** Leg A's keys and mallory's answer to alice, once alice's confirm is in and bob answered (in either order). */
   async #finishA(): Promise<void> {
     const confirmed = this.#confirmedA;
     const sdp = this.#answerSdpA;
@@ -344,12 +349,12 @@ export class CallMitm {
     if (confirmed === undefined || sdp === undefined || offerA === undefined) return;
     this.#confirmedA = undefined;
     const { keys } = await completeCall(fastProvider, confirmed, { call: offerA.call, sdp });
-    if (this.#mediaA === undefined) {
-      keys.erase();
-      return;
+    if (this.#mediaA === undefined) keys.erase();
+    else {
+      await this.#mediaA.setKeys({ send: keys.send, receive: keys.receive });
+      this.#bridge();
     }
-    await this.#mediaA.setKeys({ send: keys.send, receive: keys.receive });
-    this.#bridge();
+    await this.#toA({ type: 'call-answer', call: offerA.call, sdp });
   }
 
   /** Every frame heard on one leg is read, then re-spoken (re-encrypted) on the other. */

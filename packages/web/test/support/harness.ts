@@ -100,6 +100,8 @@ export const BROWSER_REPORTS = {
   /** A restarting server: refused WebSocket connections while it is down, and the 401 of a session
    *  token it no longer knows (the SDK signs in again). */
   restart: /^console error: (WebSocket connection to '[^']+' failed: .*ERR_CONNECTION_REFUSED|Failed to load resource: the server responded with a status of 401 \(Unauthorized\))$/,
+  /** A server that refuses the sealed-send socket (docs/protocol/09 §9.7.1; the SDK then sends over HTTP). */
+  sealedSocketRefused: /^console error: WebSocket connection to '[^']+\/v1\/ws\/sealed' failed: Error during WebSocket handshake: Unexpected response code: 404$/,
 } as const;
 
 /** Console errors and exceptions of every page of a user, and Content-Security-Policy violations
