@@ -56,10 +56,7 @@ export async function runSottoCallsDeviceKeyTheft(): Promise<SottoCallsDeviceKey
     // a call's last signal is handled before its batch is persisted), then a copy of her keystore and her passphrase.
     await alice.user.client.close();
     const loot = join(cw.world.dir, 'stolen-alice');
-    // Alice's client is still running (it acknowledges and clears its outbox after the hang-up), so a
-    // write may be in progress: its temporary file is renamed over the keystore a moment later and
-    // can vanish mid-copy. The thief takes the files that are there, as a copy of a live disk would.
-    await cp(alice.user.home, loot, { recursive: true, filter: (src) => !/\.tmp-[0-9a-f]+$/.test(src) });
+    await cp(alice.user.home, loot, { recursive: true });
     const stolen = await harvestKeystore(fastProvider, loot, alice.user.passphrase);
     const envelopes = recordedEnvelopes(cw.world.proxy.records);
     const signalling = await tryStolenKeys(fastProvider, systemRng, stolen, envelopes, Date.now());
