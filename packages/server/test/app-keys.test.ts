@@ -10,17 +10,16 @@ import { decodeKeyCountsResponse, decodeKeyStatusResponse, decodePrekeyBundle, d
 import { createMemoryStore, openSqliteStore, type Store } from '@sotto/store';
 import { createApp } from '@sotto/server';
 import {
-  Clock,
   accessKeyHeader,
   authenticate,
   bearer,
   binary,
+  Clock,
   crypto,
   expectError,
   expectOk,
-  newUser,
   prekeyUpload,
-  register,
+  registeredPair,
   rng,
   snapshot,
   viaApp,
@@ -36,10 +35,7 @@ async function setup(store: Store = createMemoryStore()) {
   const clock = new Clock();
   const app = createApp({ store, crypto, now: clock.now, limits: { sweepIntervalMs: 0 } });
   const http = viaApp(app);
-  const alice = await newUser('alice');
-  const bob = await newUser('bob');
-  await register(http, alice);
-  await register(http, bob);
+  const { alice, bob } = await registeredPair(http);
   return { app, http, store, alice, bob, aliceToken: await authenticate(http, alice), bobToken: await authenticate(http, bob) };
 }
 

@@ -17,7 +17,7 @@ import {
 } from '@sotto/protocol';
 import { createMemoryStore } from '@sotto/store';
 import { createApp } from '@sotto/server';
-import { Clock, accessKeyHeader, authenticate, bearer, crypto, expectError, json, newUser, prekeyUpload, recording, register, registrationBody, sendBody, snapshot, viaApp, binary, type CallInit } from './support.ts';
+import { accessKeyHeader, authenticate, bearer, binary, Clock, crypto, expectError, json, newUser, prekeyUpload, recording, registeredPair, registrationBody, sendBody, snapshot, viaApp, type CallInit } from './support.ts';
 
 const corpus = corpusAt(new URL('corpus/', import.meta.url));
 
@@ -27,10 +27,7 @@ async function setup() {
   // Rate limits out of the way: the property sends thousands of requests from one address.
   const app = createApp({ store: rec.store, crypto, now: clock.now, limits: { sweepIntervalMs: 0 }, rateLimits: { perAddress: { capacity: 1e9, refillPerSecond: 1e9 }, perAccount: { capacity: 1e9, refillPerSecond: 1e9 } } });
   const http = viaApp(app);
-  const alice = await newUser('alice');
-  const bob = await newUser('bob');
-  await register(http, alice);
-  await register(http, bob);
+  const { alice, bob } = await registeredPair(http);
   const token = await authenticate(http, alice);
   await http('PUT', '/v1/keys', binary(await prekeyUpload(alice, { oneTime: 1 }), bearer(token)));
   await http('PUT', '/v1/messages/alice/1', json(await sendBody(bob, alice, clock.t), accessKeyHeader(alice.accessKey)));

@@ -6,10 +6,10 @@ import { decodeAckResponse, decodeFetchResponse, decodeSendMessageRequest, decod
 import { createMemoryStore } from '@sotto/store';
 import { createApp, type ServerLimits, type RateLimitSettings } from '@sotto/server';
 import {
-  Clock,
   accessKeyHeader,
   authenticate,
   bearer,
+  Clock,
   crypto,
   expectError,
   expectOk,
@@ -17,6 +17,7 @@ import {
   newUser,
   recording,
   register,
+  registeredPair,
   rng,
   sealed,
   sendBody,
@@ -29,10 +30,7 @@ async function setup(options: { limits?: Partial<ServerLimits>; rateLimits?: Par
   const rec = recording(createMemoryStore());
   const app = createApp({ store: rec.store, crypto, now: clock.now, limits: { sweepIntervalMs: 0, ...options.limits }, ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}) });
   const http = viaApp(app);
-  const alice = await newUser('alice');
-  const bob = await newUser('bob');
-  await register(http, alice);
-  await register(http, bob);
+  const { alice, bob } = await registeredPair(http);
   const aliceToken = await authenticate(http, alice);
   const bobToken = await authenticate(http, bob);
   rec.mutations.length = 0;

@@ -11,7 +11,7 @@ import { decodeFetchResponse, decodeServerFrame, encodeClientFrame } from '@sott
 import { startServer } from '@sotto/server';
 import { seededRng } from '@sotto/test-support';
 import { startPostgresCluster } from '../../store/test/fixtures/postgres-cluster.ts';
-import { accessKeyHeader, authenticate, bearer, expectOk, json, newUser, register, rng, sendBody, viaNetwork } from './support.ts';
+import { accessKeyHeader, authenticate, bearer, expectOk, json, registeredPair, rng, sendBody, viaNetwork } from './support.ts';
 
 const cluster = await startPostgresCluster();
 after(() => cluster.stop());
@@ -22,10 +22,7 @@ test('startServer({ databaseUrl }) serves from PostgreSQL; a second server on th
   const first = await startServer({ host: '127.0.0.1', port: 0, dataDir: '/nonexistent-unused', databaseUrl });
   t.after(() => first.close());
   const http = viaNetwork(first.url);
-  const alice = await newUser('alice');
-  const bob = await newUser('bob');
-  await register(http, alice);
-  await register(http, bob);
+  const { alice, bob } = await registeredPair(http);
   await expectOk(await http('PUT', '/v1/messages/bob/1', json(await sendBody(alice, bob, Date.now()), accessKeyHeader(bob.accessKey))));
   await first.close();
 
@@ -97,10 +94,7 @@ test('live push on PostgreSQL: concurrent sends to one device all reach its open
   const server = await startServer({ host: '127.0.0.1', port: 0, dataDir: '/nonexistent-unused', databaseUrl: `postgres://postgres@127.0.0.1:${proxy.port}/${database}` });
   t.after(() => server.close());
   const http = viaNetwork(server.url);
-  const alice = await newUser('alice');
-  const bob = await newUser('bob');
-  await register(http, alice);
-  await register(http, bob);
+  const { alice, bob } = await registeredPair(http);
   const token = await authenticate(http, bob);
 
   // Bob's receiver: acknowledges what it gets (one frame per event-loop turn) and remembers it.

@@ -23,7 +23,7 @@ import {
   type SealedServerFrame,
 } from '@sotto/protocol';
 import { startServer, type RunningServer, type ServerLimits, type RateLimitSettings } from '@sotto/server';
-import { authenticate, bearer, expectOk, newUser, register, rng, sealed, viaNetwork, type Http, type TestUser } from './support.ts';
+import { authenticate, bearer, expectOk, newUser, registeredPair, rng, sealed, viaNetwork, type Http, type TestUser } from './support.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'sotto-server-sealed-ws-'));
 const sockets = new Set<WebSocket>();
@@ -45,10 +45,7 @@ async function world(t: TestContext, limits: Partial<ServerLimits> = {}, rateLim
   const server = await startServer({ host: '127.0.0.1', port: 0, dataDir: join(root, String(++dirs)), limits, rateLimits, webDir: false });
   t.after(() => server.close());
   const http = viaNetwork(server.url);
-  const alice = await newUser('alice');
-  const bob = await newUser('bob');
-  await register(http, alice);
-  await register(http, bob);
+  const { alice, bob } = await registeredPair(http);
   return { server, http, alice, bob, bobToken: await authenticate(http, bob) };
 }
 

@@ -19,7 +19,7 @@ import {
   type ServerFrame,
 } from '@sotto/protocol';
 import { startServer, SQLITE_FILE, type RunningServer, type ServerLimits } from '@sotto/server';
-import { accessKeyHeader, authenticate, bearer, binary, expectError, expectOk, json, newUser, prekeyUpload, register, rng, sendBody, viaNetwork, type Http, type TestUser } from './support.ts';
+import { accessKeyHeader, authenticate, bearer, binary, expectError, expectOk, json, prekeyUpload, registeredPair, rng, sendBody, viaNetwork, type Http, type TestUser } from './support.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'sotto-server-ws-'));
 after(() => {
@@ -43,10 +43,7 @@ async function world(t: TestContext, limits: Partial<ServerLimits> = {}): Promis
   const server = await startServer({ host: '127.0.0.1', port: 0, dataDir, limits });
   t.after(() => server.close());
   const http = viaNetwork(server.url);
-  const alice = await newUser('alice');
-  const bob = await newUser('bob');
-  await register(http, alice);
-  await register(http, bob);
+  const { alice, bob } = await registeredPair(http);
   return { server, http, dataDir, alice, bob, bobToken: await authenticate(http, bob) };
 }
 

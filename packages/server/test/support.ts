@@ -111,6 +111,15 @@ export async function register(http: Http, user: TestUser): Promise<void> {
   await expectOk(await http('POST', '/v1/accounts', json(await registrationBody(user))), 201, `register ${user.name}`);
 }
 
+/** alice and bob, new and registered (most tests start from this pair). */
+export async function registeredPair(http: Http): Promise<{ alice: TestUser; bob: TestUser }> {
+  const alice = await newUser('alice');
+  const bob = await newUser('bob');
+  await register(http, alice);
+  await register(http, bob);
+  return { alice, bob };
+}
+
 export async function challenge(http: Http): Promise<Uint8Array> {
   return decodeChallengeResponse(await expectOk(await http('POST', '/v1/auth/challenge'), 200, 'challenge')).challenge;
 }
