@@ -35,8 +35,17 @@ export const MAX_PREKEYS_PER_CALL = 1000;
  *  fsync over a burst while keeping one transaction (and the event-loop stall it causes) bounded. */
 export const MAX_GROUP_COMMIT_CALLS = 1000;
 
-/** Most enqueues to one device the PostgreSQL store writes in one statement (one round trip, one
- *  commit), and most envelope bytes in it (the first message always goes, whatever its size):
- *  amortises the commit over a burst to one device while keeping the statement bounded. */
+/** Group commit in the PostgreSQL store: most enqueue calls (of any devices) it writes in one
+ *  statement (one round trip, one commit), and most envelope bytes in it (the first call always goes,
+ *  whatever its size): amortises a statement's and a commit's cost over a burst while keeping the
+ *  statement bounded. */
 export const MAX_PG_ENQUEUE_BATCH = 256;
 export const MAX_PG_ENQUEUE_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** Most message ids one PostgreSQL ack batch deletes in one statement (the first call always goes). */
+export const MAX_PG_ACK_BATCH_IDS = 4096;
+
+/** Enqueue batches, and separately ack batches, the PostgreSQL store keeps in flight at once: enough
+ *  to overlap one batch's commit (its WAL flush) with the next, while leaving most of pg.Pool's 10
+ *  connections to every other call. */
+export const MAX_PG_BATCHES_IN_FLIGHT = 3;

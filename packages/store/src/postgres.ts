@@ -15,9 +15,14 @@
 //   enqueues of one device take turns, so their commits happen in seq order (the cursor is per
 //   device; other devices' enqueues run in parallel). NO KEY UPDATE rather than UPDATE: it does not
 //   block the KEY SHARE locks that foreign-key checks of other tables take on the same row.
-// - Within this process, the enqueues to one device also resolve in seq order: they are queued per
-//   device, and while one statement for the device is in flight the next calls wait and then go
-//   together as one batch (one statement, one round trip, one commit; MAX_PG_ENQUEUE_BATCH). Commit
+// - Group commit (enqueue and ack, the per-message hot path): calls wait for the next setImmediate
+//   and then go together, the enqueues of many devices as one statement and the acks as another (one
+//   round trip and one commit each, instead of one per call; MAX_PG_ENQUEUE_BATCH, MAX_PG_ACK_BATCH_IDS),
+//   with up to MAX_PG_BATCHES_IN_FLIGHT batches of each kind in flight. An enqueue batch locks its
+//   devices in (username, device_id) order, the one order every batch of every process uses, so
+//   batches that share devices wait for one another and never deadlock.
+// - Within this process, the enqueues to one device also resolve in seq order: a device is in at most
+//   one batch in flight, and its later calls wait for that batch to settle (in call order). Commit
 //   order alone is not enough for the server's live push, which wakes a receiver as each enqueue
 //   resolves: replies of two pooled connections can reach this process in either order, and a
 //   receiver woken for seq 6 before seq 5 would move past 5 (MessageQueue.enqueue's contract).
@@ -36,7 +41,7 @@
 
 import pg from 'pg';
 import { StoreError } from './errors.ts';
-import { MAX_PG_ENQUEUE_BATCH, MAX_PG_ENQUEUE_BATCH_BYTES } from './limits.ts';
+import { MAX_PG_ACK_BATCH_IDS, MAX_PG_BATCHES_IN_FLIGHT, MAX_PG_ENQUEUE_BATCH, MAX_PG_ENQUEUE_BATCH_BYTES } from './limits.ts';
 import {
   checkAckIds,
   checkAttachmentId,
@@ -97,45 +102,65 @@ function toStoreError(e: unknown): StoreError {
   return new StoreError('ERR_STORE_BACKEND', `the PostgreSQL database failed (${code})`, { cause: e });
 }
 
-/** One enqueue waiting for its device's next batch. */
+/** One enqueue waiting for the next batch. `key` is the device's, `${deviceId}:${username}`. */
 interface PendingEnqueue {
+  readonly key: string;
+  readonly device: DeviceAddress;
   readonly message: NewMessage;
   readonly resolve: (r: EnqueueResult) => void;
   readonly reject: (e: StoreError) => void;
 }
 
-/** The enqueues of one device: `pending` wait while a batch of the device is in flight. */
-interface DeviceQueue {
+/** One ack waiting for the next batch. */
+interface PendingAck {
   readonly device: DeviceAddress;
-  pending: PendingEnqueue[];
+  readonly ids: readonly Uint8Array[];
+  readonly resolve: (deleted: number) => void;
+  readonly reject: (e: StoreError) => void;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 /**
  * The hot statements, prepared once per connection (pg's named statements): an enqueue batch, a
- * queue page and an ack are one round trip each.
- * - enqueue: the device lock (an uncorrelated sub-plan, run before the INSERT produces its first
- *   row, hence before any seq is taken), the batch's rows in order (ORDER BY n: seqs follow the
- *   calls), and the rows this device already held under the batch's ids (the statement's snapshot).
- *   Rows: kind 'd' (the device exists), 'i' (inserted), 'e' (existing).
+ * queue page and an ack batch are one round trip each.
+ * - enqueue: the calls of several devices, as parallel arrays in call order (n). First the devices'
+ *   locks, taken in (username, device_id) order — every batch of every process locks in that one
+ *   order, so batches that share devices wait for each other and never deadlock — then the rows in
+ *   call order (ORDER BY n: one device's seqs follow its calls), inserted only for devices that were
+ *   locked (the IN sub-plan runs to completion before the INSERT produces its first row, so no seq is
+ *   taken for a device before its lock), then the rows the queues already held under the batch's ids
+ *   (the statement's snapshot). Rows: kind 'd' (this device exists), 'i' (inserted), 'e' (existing).
  * - fetch: one snapshot; no row at all when the device does not exist, one row of NULLs when its
  *   queue has nothing after the cursor.
+ * - ack: the ids of several calls, each tagged with its call's index (c); a deleted row names the
+ *   call it counts for (one row, once, even when two calls of the batch name it).
  */
 const ENQUEUE_SQL =
-  'WITH device AS (SELECT 1 FROM devices WHERE username = $1 AND device_id = $2 FOR NO KEY UPDATE), ' +
-  'input AS (SELECT * FROM unnest($3::bytea[], $4::bytea[], $5::bigint[], $6::bigint[]) WITH ORDINALITY AS m (message_id, envelope, received_at, expires_at, n)), ' +
+  'WITH input AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bytea[], $5::bigint[], $6::bigint[]) ' +
+  'WITH ORDINALITY AS m (username, device_id, message_id, envelope, received_at, expires_at, n)), ' +
+  'device AS (SELECT username, device_id FROM devices WHERE (username, device_id) IN (SELECT username, device_id FROM input) ' +
+  'ORDER BY username, device_id FOR NO KEY UPDATE), ' +
   'inserted AS (INSERT INTO messages (username, device_id, message_id, envelope, received_at, expires_at) ' +
-  'SELECT $1, $2, i.message_id, i.envelope, i.received_at, i.expires_at FROM input i WHERE EXISTS (SELECT 1 FROM device) ORDER BY i.n ' +
-  'ON CONFLICT (username, device_id, message_id) DO NOTHING RETURNING seq, message_id) ' +
-  "SELECT 'd' AS k, NULL::bigint AS seq, NULL::bytea AS message_id FROM device " +
-  "UNION ALL SELECT 'i', seq, message_id FROM inserted " +
-  "UNION ALL SELECT 'e', seq, message_id FROM messages WHERE username = $1 AND device_id = $2 AND message_id = ANY ($3::bytea[])";
+  'SELECT i.username, i.device_id, i.message_id, i.envelope, i.received_at, i.expires_at FROM input i ' +
+  'WHERE (i.username, i.device_id) IN (SELECT username, device_id FROM device) ORDER BY i.n ' +
+  'ON CONFLICT (username, device_id, message_id) DO NOTHING RETURNING seq, username, device_id, message_id) ' +
+  "SELECT 'd' AS k, username, device_id, NULL::bigint AS seq, NULL::bytea AS message_id FROM device " +
+  "UNION ALL SELECT 'i', username, device_id, seq, message_id FROM inserted " +
+  "UNION ALL SELECT 'e', m.username, m.device_id, m.seq, m.message_id FROM messages m JOIN input i " +
+  'ON m.username = i.username AND m.device_id = i.device_id AND m.message_id = i.message_id';
+/** The rows of ids that an enqueue batch neither inserted nor saw (committed by another process
+ *  while the batch waited for a device lock). */
+const LATE_SQL =
+  'SELECT m.username, m.device_id, m.seq, m.message_id FROM messages m JOIN unnest($1::text[], $2::bigint[], $3::bytea[]) AS i (username, device_id, message_id) ' +
+  'ON m.username = i.username AND m.device_id = i.device_id AND m.message_id = i.message_id';
 const FETCH_SQL =
   'SELECT m.seq, m.message_id, m.envelope, m.received_at, m.expires_at FROM devices d LEFT JOIN LATERAL ' +
   '(SELECT seq, message_id, envelope, received_at, expires_at FROM messages WHERE username = d.username AND device_id = d.device_id AND seq > $3 ORDER BY seq LIMIT $4) m ON true ' +
   'WHERE d.username = $1 AND d.device_id = $2 ORDER BY m.seq';
-const ACK_SQL = 'DELETE FROM messages WHERE username = $1 AND device_id = $2 AND message_id = ANY ($3::bytea[])';
+const ACK_SQL =
+  'DELETE FROM messages m USING unnest($1::text[], $2::bigint[], $3::bytea[], $4::int[]) AS a (username, device_id, message_id, c) ' +
+  'WHERE m.username = a.username AND m.device_id = a.device_id AND m.message_id = a.message_id RETURNING a.c';
 const GET_ACCOUNT_SQL = 'SELECT username, identity_key, access_key_hash, created_at FROM accounts WHERE username = $1';
 
 /** What a transaction body runs its statements with. */
@@ -145,8 +170,19 @@ type Mode = 'write' | 'read';
 /** The PostgreSQL store. Construct it through openPostgresStore. */
 export class PostgresStore implements Store {
   #pool: pg.Pool | null;
-  /** Devices with an enqueue batch in flight, by `${deviceId}:${username}`. */
-  readonly #queues = new Map<string, DeviceQueue>();
+  // Group commit of the hot path (enqueue and ack): calls wait here for the next batch.
+  #enqueues: PendingEnqueue[] = [];
+  #acks: PendingAck[] = [];
+  /** Devices with an enqueue batch in flight: their next calls wait for it (they resolve in seq order). */
+  readonly #busy = new Set<string>();
+  #enqueueBatches = 0;
+  #ackBatches = 0;
+  #scheduled = false;
+  /** Statements the group commit has run: enqueue batches, ack batches (for the tests that check a
+   *  burst shares them). */
+  readonly #statements = { enqueue: 0, ack: 0 };
+  /** Resolved once nothing is pending or in flight (close waits for it). */
+  #idle: (() => void)[] = [];
 
   constructor(pool: pg.Pool) {
     this.#pool = pool;
@@ -423,6 +459,11 @@ export class PostgresStore implements Store {
 
   // --- message queues ---
 
+  /** How many enqueue and ack statements the group commit has run on this store. */
+  groupCommits(): { enqueue: number; ack: number } {
+    return { ...this.#statements };
+  }
+
   enqueue(recipient: DeviceAddress, m: NewMessage): Promise<EnqueueResult> {
     try {
       this.#requirePool();
@@ -431,87 +472,147 @@ export class PostgresStore implements Store {
     } catch (e) {
       return Promise.reject(toStoreError(e));
     }
-    const key = `${recipient.deviceId}:${recipient.username}`;
+    const device = { username: recipient.username, deviceId: recipient.deviceId };
     return new Promise<EnqueueResult>((resolve, reject) => {
-      const queue = this.#queues.get(key);
-      if (queue !== undefined) {
-        queue.pending.push({ message: m, resolve, reject });
-        return;
-      }
-      const fresh: DeviceQueue = { device: { username: recipient.username, deviceId: recipient.deviceId }, pending: [{ message: m, resolve, reject }] };
-      this.#queues.set(key, fresh);
-      void this.#drain(key, fresh);
+      this.#enqueues.push({ key: `${device.deviceId}:${device.username}`, device, message: m, resolve, reject });
+      this.#schedule();
     });
   }
 
-  /** Writes the device's pending enqueues, a batch at a time, settling each batch's calls (in call
-   *  order) before the next batch starts: the calls resolve in seq order. */
-  async #drain(key: string, queue: DeviceQueue): Promise<void> {
-    while (queue.pending.length > 0) {
-      let bytes = 0;
-      let n = 0;
-      for (const p of queue.pending) {
-        if (n > 0 && (n === MAX_PG_ENQUEUE_BATCH || bytes + p.message.envelope.length > MAX_PG_ENQUEUE_BATCH_BYTES)) break;
-        bytes += p.message.envelope.length;
-        n++;
-      }
-      const batch = queue.pending.slice(0, n);
-      queue.pending = queue.pending.slice(n);
-      try {
-        const results = await this.#enqueueBatch(queue.device, batch.map((p) => p.message));
-        batch.forEach((p, i) => {
-          const r = results[i];
-          if (r === undefined) p.reject(new StoreError('ERR_STORE_BACKEND', 'the enqueue batch lost a call'));
-          else p.resolve(r);
-        });
-      } catch (e) {
-        const error = toStoreError(e);
-        for (const p of batch) p.reject(error);
-      }
-    }
-    this.#queues.delete(key);
+  /** Starts the pending calls' batches at the next setImmediate: every call of one event-loop turn
+   *  (a burst of frames read together) can share a statement and a commit. */
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#startBatches();
+    });
   }
 
-  /** One statement (its own transaction): the device's lock, the batch inserted in order, and the
-   *  seqs of ids the queue already held. */
-  async #enqueueBatch(d: DeviceAddress, messages: readonly NewMessage[]): Promise<EnqueueResult[]> {
+  /** Starts as many batches as the in-flight bounds allow (MAX_PG_BATCHES_IN_FLIGHT of each kind). */
+  #startBatches(): void {
+    while (this.#enqueueBatches < MAX_PG_BATCHES_IN_FLIGHT && this.#enqueues.length > 0) {
+      const batch = this.#takeEnqueueBatch();
+      if (batch.length === 0) break; // every pending call's device has a batch in flight
+      this.#enqueueBatches++;
+      void this.#runEnqueueBatch(batch).finally(() => {
+        this.#enqueueBatches--;
+        this.#startBatches();
+      });
+    }
+    while (this.#ackBatches < MAX_PG_BATCHES_IN_FLIGHT && this.#acks.length > 0) {
+      const batch = this.#takeAckBatch();
+      this.#ackBatches++;
+      void this.#runAckBatch(batch).finally(() => {
+        this.#ackBatches--;
+        this.#startBatches();
+      });
+    }
+    if (this.#enqueues.length + this.#acks.length + this.#enqueueBatches + this.#ackBatches === 0) {
+      const waiting = this.#idle;
+      this.#idle = [];
+      for (const done of waiting) done();
+    }
+  }
+
+  /** The next enqueue batch, in call order: every pending call whose device has no batch in flight,
+   *  up to MAX_PG_ENQUEUE_BATCH calls and MAX_PG_ENQUEUE_BATCH_BYTES of envelopes (the first call
+   *  always goes). A call left behind keeps its place; so does every later call of its device, which
+   *  is what keeps one device's calls resolving in seq order. */
+  #takeEnqueueBatch(): PendingEnqueue[] {
+    const batch: PendingEnqueue[] = [];
+    const rest: PendingEnqueue[] = [];
+    const mine = new Set<string>();
+    let bytes = 0;
+    let full = false;
+    for (const p of this.#enqueues) {
+      full ||= batch.length > 0 && (batch.length === MAX_PG_ENQUEUE_BATCH || bytes + p.message.envelope.length > MAX_PG_ENQUEUE_BATCH_BYTES);
+      if (full || (this.#busy.has(p.key) && !mine.has(p.key))) {
+        rest.push(p);
+        continue;
+      }
+      if (!mine.has(p.key)) {
+        mine.add(p.key);
+        this.#busy.add(p.key);
+      }
+      batch.push(p);
+      bytes += p.message.envelope.length;
+    }
+    this.#enqueues = rest;
+    return batch;
+  }
+
+  /** Writes one batch (one statement, one commit) and settles its calls in call order. */
+  async #runEnqueueBatch(batch: readonly PendingEnqueue[]): Promise<void> {
+    let results: (EnqueueResult | StoreError)[];
+    try {
+      results = await this.#enqueueBatch(batch);
+    } catch (e) {
+      const error = toStoreError(e);
+      results = batch.map(() => error);
+    }
+    for (const p of batch) this.#busy.delete(p.key);
+    batch.forEach((p, i) => {
+      const r = results[i];
+      if (r === undefined) p.reject(new StoreError('ERR_STORE_BACKEND', 'the enqueue batch lost a call'));
+      else if (r instanceof StoreError) p.reject(r);
+      else p.resolve(r);
+    });
+  }
+
+  /** One statement (its own transaction): the devices' locks, the batch inserted in call order, and
+   *  the seqs of ids the queues already held. A call to a device that does not exist gets
+   *  ERR_STORE_NOT_FOUND; the others are unaffected. */
+  async #enqueueBatch(batch: readonly PendingEnqueue[]): Promise<(EnqueueResult | StoreError)[]> {
     const pool = this.#requirePool();
-    const { rows } = await pool.query<{ k: 'd' | 'i' | 'e'; seq: string | null; message_id: Buffer | null }>({
+    this.#statements.enqueue++;
+    const { rows } = await pool.query<{ k: 'd' | 'i' | 'e'; username: string; device_id: string; seq: string | null; message_id: Buffer | null }>({
       name: 'sotto_enqueue',
       text: ENQUEUE_SQL,
-      values: [d.username, d.deviceId, messages.map((m) => buf(m.id)), messages.map((m) => buf(m.envelope)), messages.map((m) => m.receivedAt), messages.map((m) => m.expiresAt)],
+      values: [
+        batch.map((p) => p.device.username),
+        batch.map((p) => p.device.deviceId),
+        batch.map((p) => buf(p.message.id)),
+        batch.map((p) => buf(p.message.envelope)),
+        batch.map((p) => p.message.receivedAt),
+        batch.map((p) => p.message.expiresAt),
+      ],
     });
-    let found = false;
+    // Keys: `${deviceId}:${username}` for devices, `${deviceId}:${username}:${hex(id)}` for messages.
+    const found = new Set<string>();
     const inserted = new Map<string, number>();
     const existing = new Map<string, number>();
     for (const r of rows) {
-      if (r.k === 'd') found = true;
-      else if (r.seq !== null && r.message_id !== null) (r.k === 'i' ? inserted : existing).set(hex(r.message_id), num(r.seq));
+      const device = `${num(r.device_id)}:${r.username}`;
+      if (r.k === 'd') found.add(device);
+      else if (r.seq !== null && r.message_id !== null) (r.k === 'i' ? inserted : existing).set(`${device}:${hex(r.message_id)}`, num(r.seq));
     }
-    if (!found) throw new StoreError('ERR_STORE_NOT_FOUND', 'no such device');
+    const keyOf = (p: PendingEnqueue): string => `${p.key}:${hex(p.message.id)}`;
     // An id neither inserted nor seen: another process committed it while this statement waited for
     // the device lock (after the statement's snapshot). It is committed now: read it.
-    const missing = messages.filter((m) => !inserted.has(hex(m.id)) && !existing.has(hex(m.id)));
+    const missing = batch.filter((p) => found.has(p.key) && !inserted.has(keyOf(p)) && !existing.has(keyOf(p)));
     if (missing.length > 0) {
-      const late = await pool.query<{ seq: string; message_id: Buffer }>('SELECT seq, message_id FROM messages WHERE username = $1 AND device_id = $2 AND message_id = ANY ($3::bytea[])', [
-        d.username,
-        d.deviceId,
-        missing.map((m) => buf(m.id)),
+      const late = await pool.query<{ username: string; device_id: string; seq: string; message_id: Buffer }>(LATE_SQL, [
+        missing.map((p) => p.device.username),
+        missing.map((p) => p.device.deviceId),
+        missing.map((p) => buf(p.message.id)),
       ]);
-      for (const r of late.rows) existing.set(hex(r.message_id), num(r.seq));
+      for (const r of late.rows) existing.set(`${num(r.device_id)}:${r.username}:${hex(r.message_id)}`, num(r.seq));
     }
     // In call order: the first call with an inserted id gets it as new, any later call with the same
-    // id (in this batch) is its duplicate.
+    // id to the same device (in this batch) is its duplicate.
     const claimed = new Set<string>();
-    return messages.map((m) => {
-      const k = hex(m.id);
+    return batch.map((p) => {
+      if (!found.has(p.key)) return new StoreError('ERR_STORE_NOT_FOUND', 'no such device');
+      const k = keyOf(p);
       const fresh = inserted.get(k);
       if (fresh !== undefined && !claimed.has(k)) {
         claimed.add(k);
         return { seq: fresh, duplicate: false };
       }
       const seq = fresh ?? existing.get(k);
-      if (seq === undefined) throw new StoreError('ERR_STORE_BACKEND', 'expected the conflicting message, got none');
+      if (seq === undefined) return new StoreError('ERR_STORE_BACKEND', 'expected the conflicting message, got none');
       return { seq, duplicate: true };
     });
   }
@@ -535,17 +636,62 @@ export class PostgresStore implements Store {
     return out;
   }
 
-  async ack(recipient: DeviceAddress, ids: readonly Uint8Array[]): Promise<number> {
-    const { rowCount } = await this.#one(
-      () => {
-        checkDevice(recipient);
-        checkAckIds(ids);
-      },
-      ACK_SQL,
-      [recipient.username, recipient.deviceId, ids.map(buf)],
-      'sotto_ack',
-    );
-    return rowCount ?? 0;
+  ack(recipient: DeviceAddress, ids: readonly Uint8Array[]): Promise<number> {
+    try {
+      this.#requirePool();
+      checkDevice(recipient);
+      checkAckIds(ids);
+    } catch (e) {
+      return Promise.reject(toStoreError(e));
+    }
+    if (ids.length === 0) return Promise.resolve(0);
+    return new Promise<number>((resolve, reject) => {
+      this.#acks.push({ device: { username: recipient.username, deviceId: recipient.deviceId }, ids, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** The next ack batch: pending calls in order up to MAX_PG_ACK_BATCH_IDS ids (the first call always goes). */
+  #takeAckBatch(): PendingAck[] {
+    let n = 0;
+    let ids = 0;
+    for (const p of this.#acks) {
+      if (n > 0 && ids + p.ids.length > MAX_PG_ACK_BATCH_IDS) break;
+      ids += p.ids.length;
+      n++;
+    }
+    const batch = this.#acks.slice(0, n);
+    this.#acks = this.#acks.slice(n);
+    return batch;
+  }
+
+  /** Deletes one batch's ids (one statement, one commit); each call resolves to the rows it deleted. */
+  async #runAckBatch(batch: readonly PendingAck[]): Promise<void> {
+    try {
+      const pool = this.#requirePool();
+      const usernames: string[] = [];
+      const deviceIds: number[] = [];
+      const ids: Buffer[] = [];
+      const calls: number[] = [];
+      batch.forEach((p, c) => {
+        for (const id of p.ids) {
+          usernames.push(p.device.username);
+          deviceIds.push(p.device.deviceId);
+          ids.push(buf(id));
+          calls.push(c);
+        }
+      });
+      this.#statements.ack++;
+      const { rows } = await pool.query<{ c: number }>({ name: 'sotto_ack', text: ACK_SQL, values: [usernames, deviceIds, ids, calls] });
+      const deleted = batch.map(() => 0);
+      for (const r of rows) deleted[r.c] = (deleted[r.c] ?? 0) + 1;
+      batch.forEach((p, c) => {
+        p.resolve(deleted[c] ?? 0);
+      });
+    } catch (e) {
+      const error = toStoreError(e);
+      for (const p of batch) p.reject(error);
+    }
   }
 
   async expireMessages(now: number): Promise<number> {
@@ -597,6 +743,10 @@ export class PostgresStore implements Store {
 
   /** Closes the pool (waiting for operations in flight to finish); idempotent. */
   async close(): Promise<void> {
+    if (this.#pool !== null && this.#enqueues.length + this.#acks.length + this.#enqueueBatches + this.#ackBatches > 0) {
+      // Calls made before close still run (as calls of any other method already sent would).
+      await new Promise<void>((resolve) => this.#idle.push(resolve));
+    }
     const pool = this.#pool;
     this.#pool = null;
     try {

@@ -272,6 +272,96 @@ test('postgres: an enqueue waits for an earlier enqueue to the same device to co
   await Promise.all([store.close(), other.close()]);
 });
 
+test('postgres: group commit: a burst of enqueues to many devices, duplicates, unknown devices and acks is one enqueue and one ack statement, each call with its own result', async () => {
+  const store = await openPostgresStore(await freshDatabase());
+  assert.ok(store instanceof PostgresStore);
+  const DEVICES = 20;
+  const device = (d: number): { username: string; deviceId: number } => ({ username: `user${d}`, deviceId: 1 });
+  for (const d of range(DEVICES)) await store.createAccount({ username: device(d).username, identityKey: identityKey(d + 1), accessKeyHash: accessKeyHash(d + 1), createdAt: 1, firstDeviceId: 1 });
+  await store.enqueue(device(0), message(1000)); // held before the burst: the burst's ack deletes it
+  const before = store.groupCommits();
+  // All issued in one event-loop turn: 200 enqueues round-robin over the devices, then the rest.
+  const fresh = range(200).map((n) => store.enqueue(device(n % DEVICES), message(n)));
+  const dupSame = store.enqueue(device(7), message(7)); // a duplicate within the burst
+  const dupOther = store.enqueue(device(9), { ...message(9), envelope: new Uint8Array([0xee]) }); // first envelope stands
+  const otherDevice = store.enqueue(device(3), message(7)); // same id, another device: a new message
+  const unknown = store.enqueue({ username: 'nobody', deviceId: 1 }, message(201));
+  const unknownDevice = store.enqueue({ username: 'user1', deviceId: 9 }, message(202));
+  const acked = store.ack(device(0), [id16(1000), id16(4242)]);
+  const ackedTwice = store.ack(device(0), [id16(1000)]); // the same row, named by two calls of one batch
+  const notMine = store.ack(device(1), [id16(0)]); // user0's message
+
+  const results = await Promise.all(fresh);
+  await rejectsWith(unknown, 'ERR_STORE_NOT_FOUND', 'unknown account');
+  await rejectsWith(unknownDevice, 'ERR_STORE_NOT_FOUND', 'unknown device');
+  assert.deepEqual(await dupSame, { seq: results[7]?.seq, duplicate: true });
+  assert.deepEqual(await dupOther, { seq: results[9]?.seq, duplicate: true });
+  assert.equal((await otherDevice).duplicate, false);
+  assert.equal((await acked) + (await ackedTwice), 1, 'one row deleted, counted once');
+  assert.equal(await notMine, 0);
+  const after = store.groupCommits();
+  assert.deepEqual({ enqueue: after.enqueue - before.enqueue, ack: after.ack - before.ack }, { enqueue: 1, ack: 1 }, 'the burst shares one statement of each kind');
+
+  results.forEach((r, n) => {
+    assert.equal(r.duplicate, false);
+    if (n > 0) assert.ok(r.seq > (results[n - 1]?.seq ?? 0), 'seqs follow the calls');
+  });
+  for (const d of range(DEVICES)) {
+    const queue = await store.fetch(device(d), { after: 0, limit: 1000 });
+    const expected = range(200).filter((n) => n % DEVICES === d);
+    if (d === 3) expected.push(7);
+    assert.deepEqual(
+      queue.map((m) => m.id),
+      expected.map(id16),
+      `queue of ${device(d).username}`,
+    );
+  }
+  assert.deepEqual((await store.fetch(device(9), { after: 0, limit: 1 }))[0]?.envelope, message(9).envelope);
+  await store.close();
+});
+
+test('postgres: two stores enqueueing bursts to the same devices in opposite orders never deadlock, and every queue keeps its order', async () => {
+  const config = await freshDatabase();
+  const db = config.database ?? '';
+  const [a, b] = await Promise.all([openPostgresStore({ ...config, max: 4 }), openPostgresStore({ ...config, max: 4 })]);
+  const DEVICES = 12;
+  const device = (d: number): { username: string; deviceId: number } => ({ username: `user${String(d).padStart(2, '0')}`, deviceId: 1 });
+  for (const d of range(DEVICES)) await a.createAccount({ username: device(d).username, identityKey: identityKey(d + 1), accessKeyHash: accessKeyHash(d + 1), createdAt: 1, firstDeviceId: 1 });
+  // A third connection holds a device in the middle while both stores issue one burst (one batch)
+  // naming every device, a in ascending order and b in descending order. Had each batch locked in its
+  // own call order, a would now hold the devices below the held one and b those above, and once it
+  // is let go each would wait for the other: a deadlock, which PostgreSQL ends by aborting one
+  // statement (ERR_STORE_BACKEND). Locked in (username, device_id) order, b waits for a's first device.
+  const holder = new pg.Client(config);
+  await holder.connect();
+  await holder.query('BEGIN');
+  await holder.query('SELECT 1 FROM devices WHERE username = $1 FOR NO KEY UPDATE', [device(DEVICES / 2).username]);
+  const calls: Promise<unknown>[] = [];
+  for (const d of range(DEVICES)) calls.push(a.enqueue(device(d), message(d)));
+  for (const d of range(DEVICES).reverse()) calls.push(b.enqueue(device(d), message(500 + d)));
+  const lockWaits = async (): Promise<number> =>
+    Number((await cluster.sql<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'", [db]))[0]?.n);
+  await until('both batches to wait for a lock', async () => (await lockWaits()) === 2);
+  await holder.query('COMMIT');
+  // More bursts from both, unheld, as the stalled ones finish.
+  for (const round of range(5)) {
+    for (const d of range(DEVICES)) calls.push(a.enqueue(device(d), message((round + 1) * 1000 + d)));
+    for (const d of range(DEVICES).reverse()) calls.push(b.enqueue(device(d), message((round + 1) * 1000 + 500 + d)));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const settled = await Promise.allSettled(calls);
+  const failed = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error && r.reason.cause instanceof Error ? r.reason.cause.message : String(r.reason)] : []));
+  assert.deepEqual(failed.slice(0, 3), []);
+  for (const d of range(DEVICES)) {
+    const queue = await a.fetch(device(d), { after: 0, limit: 1000 });
+    assert.equal(queue.length, 12);
+    const ofA = queue.map((m) => new DataView(m.id.buffer).getUint32(12)).filter((n) => n % 1000 < 500);
+    assert.deepEqual(ofA, range(6).map((r) => r * 1000 + d), "one store's calls to a device are queued in call order");
+  }
+  await holder.end();
+  await Promise.all([a.close(), b.close()]);
+});
+
 test('postgres: a reader following its cursor during concurrent enqueues from two pools misses nothing', async () => {
   const config = await freshDatabase();
   const [a, b, reader] = await Promise.all([openPostgresStore({ ...config, max: 6 }), openPostgresStore({ ...config, max: 6 }), openPostgresStore({ ...config, max: 1 })]);
