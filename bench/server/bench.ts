@@ -161,7 +161,7 @@ export async function runServerBench(options: ServerBenchOptions): Promise<void>
             const run = await closedLoop(t, set(sets, t).clients, set(sets, t).router, window, plan.warmupMs, plan.measureMs);
             const key = `${t.name}|${n}`;
             runs.set(key, [...(runs.get(key) ?? []), run]);
-            console.log(`  round ${r + 1}/${plan.rounds} ${t.name.padEnd(14)} ${fmtInt(run.perSecond).padStart(7)} msg/s   server CPU ${(run.serverCpuPerMessage * 1e6).toFixed(0).padStart(5)} µs/msg (${(100 * run.serverCpuShare).toFixed(0)}% of a CPU, ${(100 * run.serverCpuWaitShare).toFixed(0)}% waiting for one), load generator ${(run.clientCpuPerMessage * 1e6).toFixed(0).padStart(4)} µs/msg (${(100 * run.clientCpuShare).toFixed(0)}%)`);
+            console.log(`  round ${r + 1}/${plan.rounds} ${t.name.padEnd(14)} ${fmtInt(run.perSecond).padStart(7)} msg/s   server CPU ${(run.serverCpuPerMessage * 1e6).toFixed(0).padStart(5)} µs/msg${run.databaseCpuPerMessage > 0 ? ` (${(run.databaseCpuPerMessage * 1e6).toFixed(0)} in PostgreSQL)` : ''} (${(100 * run.serverCpuShare).toFixed(0)}% of a CPU, ${(100 * run.serverCpuWaitShare).toFixed(0)}% waiting for one), load generator ${(run.clientCpuPerMessage * 1e6).toFixed(0).padStart(4)} µs/msg (${(100 * run.clientCpuShare).toFixed(0)}%)`);
           }
         }
       } finally {

@@ -105,6 +105,8 @@ export interface ThroughputRun {
   readonly perSecond: number;
   /** Server CPU seconds per delivered message (its process, plus the database's). */
   readonly serverCpuPerMessage: number;
+  /** The database's part of serverCpuPerMessage (0 for a store in the server's process). */
+  readonly databaseCpuPerMessage: number;
   /** Share of one CPU the server used over the interval. */
   readonly serverCpuShare: number;
   /** The same for the load generator (this process: every client of the run, senders and receivers). */
@@ -145,6 +147,7 @@ export async function closedLoop(target: Target, clients: ClientSet, router: Rou
   const t0 = performance.now();
   const d0 = traffic.delivered;
   const s0 = target.serverCpu();
+  const db0 = target.databaseCpu();
   const c0 = processCpu();
   const w0 = schedNanoseconds(target.child.pid).wait;
   await sleep(measureMs);
@@ -152,12 +155,13 @@ export async function closedLoop(target: Target, clients: ClientSet, router: Rou
   const waited = (schedNanoseconds(target.child.pid).wait - w0) / 1e9;
   const delivered = traffic.delivered - d0;
   const serverCpu = target.serverCpu() - s0;
+  const databaseCpu = target.databaseCpu() - db0;
   const clientCpu = processCpu() - c0;
   running = false;
   await stopped;
   await traffic.drain(`${target.name}, closed loop`);
   router.current = undefined;
-  return { perSecond: delivered / seconds, serverCpuPerMessage: serverCpu / delivered, serverCpuShare: serverCpu / seconds, clientCpuShare: clientCpu / seconds, clientCpuPerMessage: clientCpu / delivered, serverCpuWaitShare: waited / seconds };
+  return { perSecond: delivered / seconds, serverCpuPerMessage: serverCpu / delivered, databaseCpuPerMessage: databaseCpu / delivered, serverCpuShare: serverCpu / seconds, clientCpuShare: clientCpu / seconds, clientCpuPerMessage: clientCpu / delivered, serverCpuWaitShare: waited / seconds };
 }
 
 export interface LatencyRun {

@@ -72,6 +72,9 @@ export interface Target {
   readonly child: ServerChild;
   /** CPU seconds used so far by the server: its process, plus the database's processes if any. */
   serverCpu(): number;
+  /** The part of serverCpu() that the database's processes used (0 when the store is in the server's
+   *  own process, as SQLite is). */
+  databaseCpu(): number;
   /** Resident memory of the server process (bytes). */
   rss(): number;
   /** Makes sure `count` clients can connect (Sotto: registers the accounts and gets their tokens). */
@@ -181,6 +184,7 @@ export async function startRelay(): Promise<Target> {
     name: 'bare relay',
     child,
     serverCpu: () => cpuSeconds(child.pid),
+    databaseCpu: () => 0,
     rss: () => rssBytes(child.pid),
     prepare: () => Promise.resolve(),
     async connect(count, sink) {
@@ -352,10 +356,12 @@ export async function startSotto(name: string, options: SottoOptions): Promise<T
     const push = JSON.parse(encodeServerFrame({ type: 'message', seq: 1, id: ids[0] ?? new Uint8Array(16), envelope, receivedAt: 0 })) as { id?: unknown; envelope?: unknown };
     if (push.id !== keys[0] || push.envelope !== envelopeText) throw new Error('push frame: id and envelope are not the base64url the receiver compares');
   };
+  const databaseCpu = (): number => (dbPid === undefined ? 0 : processTree(dbPid).reduce((sum, p) => sum + cpuSeconds(p), 0));
   return {
     name,
     child,
-    serverCpu: () => cpuSeconds(child.pid) + (dbPid === undefined ? 0 : processTree(dbPid).reduce((s, p) => s + cpuSeconds(p), 0)),
+    serverCpu: () => cpuSeconds(child.pid) + databaseCpu(),
+    databaseCpu,
     rss: () => rssBytes(child.pid),
     async prepare(count, progress) {
       const start = accounts.length;

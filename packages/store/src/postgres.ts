@@ -27,9 +27,8 @@
 //   resolves: replies of two pooled connections can reach this process in either order, and a
 //   receiver woken for seq 6 before seq 5 would move past 5 (MessageQueue.enqueue's contract).
 // - Idempotent enqueue is `INSERT … ON CONFLICT (username, device_id, message_id) DO NOTHING
-//   RETURNING seq`; the duplicates' seqs are read in the same statement (rows committed before it)
-//   or, for a row another process committed while this statement waited for the device lock, by one
-//   more query.
+//   RETURNING seq`; the seqs of ids that were not inserted (queued before, or committed by another
+//   process while the statement waited for the device lock) are read by one more query.
 // - Unique violations (SQLSTATE 23505: a taken username, device id, one-time prekey id or attachment
 //   id, also when two transactions race for it) become ERR_STORE_CONFLICT; every other driver error
 //   ERR_STORE_BACKEND with the driver's error as `cause`.
@@ -85,6 +84,17 @@ const UNIQUE_VIOLATION = '23505';
 const bytes = (b: Buffer): Uint8Array => new Uint8Array(b);
 /** A copy of the caller's bytes as a Buffer (the driver sends Buffers as bytea). */
 const buf = (u: Uint8Array): Buffer => Buffer.from(u);
+/** The byte strings back to back, as one Buffer (one binary parameter). */
+const concat = (parts: readonly Uint8Array[]): Buffer => Buffer.concat(parts);
+/** The 1-based offset of each part in concat(parts) (SQL's substring counts from 1). */
+function offsets(parts: readonly Uint8Array[]): number[] {
+  let at = 1;
+  return parts.map((p) => {
+    const off = at;
+    at += p.length;
+    return off;
+  });
+}
 /** bigint columns come back as decimal strings. */
 const num = (v: string | number): number => Number(v);
 
@@ -123,22 +133,31 @@ const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byt
 
 /**
  * The hot statements, prepared once per connection (pg's named statements): an enqueue batch, a
- * queue page and an ack batch are one round trip each.
- * - enqueue: the calls of several devices, as parallel arrays in call order (n). First the devices'
- *   locks, taken in (username, device_id) order — every batch of every process locks in that one
- *   order, so batches that share devices wait for each other and never deadlock — then the rows in
- *   call order (ORDER BY n: one device's seqs follow its calls), inserted only for devices that were
- *   locked (the IN sub-plan runs to completion before the INSERT produces its first row, so no seq is
- *   taken for a device before its lock), then the rows the queues already held under the batch's ids
- *   (the statement's snapshot). Rows: kind 'd' (this device exists), 'i' (inserted), 'e' (existing).
- * - fetch: one snapshot; no row at all when the device does not exist, one row of NULLs when its
- *   queue has nothing after the cursor.
+ * queue page and an ack batch are one round trip each. A batch's message ids (16 bytes each) and
+ * envelopes travel as one bytea parameter each, the ids back to back and the envelopes at the
+ * offsets and lengths of two int arrays: the driver sends a Buffer parameter in binary, where a
+ * bytea[] would go as hex text, twice the size, encoded here and parsed there.
+ * - enqueue: the calls of several devices, in call order (n). First the devices' locks, taken in
+ *   (username, device_id) order — every batch of every process locks in that one order, so batches
+ *   that share devices wait for each other and never deadlock — then the rows in call order (ORDER BY
+ *   n: one device's seqs follow its calls), inserted only for devices that were locked (the IN
+ *   sub-plan runs to completion before the INSERT produces its first row, so no seq is taken for a
+ *   device before its lock). Rows: kind 'd' (this device exists), 'i' (inserted). An id that was not
+ *   inserted is already queued: EXISTING_SQL reads its seq, a second round trip for repeated sends only.
+ * - existing, ack: look messages up by id. (username, device_id) is compared with IS NOT DISTINCT
+ *   FROM, which no index serves, so the only index the planner can use is the unique key that starts
+ *   with message_id (migration 0003), whatever its statistics; with `=` it could take the queue index
+ *   and read every message of the device per id.
  * - ack: the ids of several calls, each tagged with its call's index (c); a deleted row names the
  *   call it counts for (one row, once, even when two calls of the batch name it).
+ * - fetch: one snapshot; no row at all when the device does not exist, one row of NULLs when its
+ *   queue has nothing after the cursor.
  */
 const ENQUEUE_SQL =
-  'WITH input AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bytea[], $5::bigint[], $6::bigint[]) ' +
-  'WITH ORDINALITY AS m (username, device_id, message_id, envelope, received_at, expires_at, n)), ' +
+  'WITH input AS (SELECT u.username, u.device_id, substring($3::bytea FROM u.n::int * 16 - 15 FOR 16) AS message_id, ' +
+  'substring($4::bytea FROM u.off FOR u.len) AS envelope, u.received_at, u.expires_at, u.n ' +
+  'FROM unnest($1::text[], $2::bigint[], $5::int[], $6::int[], $7::bigint[], $8::bigint[]) ' +
+  'WITH ORDINALITY AS u (username, device_id, off, len, received_at, expires_at, n)), ' +
   'device AS (SELECT username, device_id FROM devices WHERE (username, device_id) IN (SELECT username, device_id FROM input) ' +
   'ORDER BY username, device_id FOR NO KEY UPDATE), ' +
   'inserted AS (INSERT INTO messages (username, device_id, message_id, envelope, received_at, expires_at) ' +
@@ -146,21 +165,19 @@ const ENQUEUE_SQL =
   'WHERE (i.username, i.device_id) IN (SELECT username, device_id FROM device) ORDER BY i.n ' +
   'ON CONFLICT (username, device_id, message_id) DO NOTHING RETURNING seq, username, device_id, message_id) ' +
   "SELECT 'd' AS k, username, device_id, NULL::bigint AS seq, NULL::bytea AS message_id FROM device " +
-  "UNION ALL SELECT 'i', username, device_id, seq, message_id FROM inserted " +
-  "UNION ALL SELECT 'e', m.username, m.device_id, m.seq, m.message_id FROM messages m JOIN input i " +
-  'ON m.username = i.username AND m.device_id = i.device_id AND m.message_id = i.message_id';
-/** The rows of ids that an enqueue batch neither inserted nor saw (committed by another process
- *  while the batch waited for a device lock). */
-const LATE_SQL =
-  'SELECT m.username, m.device_id, m.seq, m.message_id FROM messages m JOIN unnest($1::text[], $2::bigint[], $3::bytea[]) AS i (username, device_id, message_id) ' +
-  'ON m.username = i.username AND m.device_id = i.device_id AND m.message_id = i.message_id';
+  "UNION ALL SELECT 'i', username, device_id, seq, message_id FROM inserted";
+/** The seqs of ids an enqueue batch did not insert: queued before it, or committed by another
+ *  process while the batch waited for a device lock. */
+const EXISTING_SQL =
+  'SELECT m.username, m.device_id, m.seq, m.message_id FROM unnest($1::text[], $2::bigint[], $3::bytea[]) AS i (username, device_id, message_id) ' +
+  'JOIN messages m ON m.message_id = i.message_id AND (m.username, m.device_id) IS NOT DISTINCT FROM (i.username, i.device_id)';
 const FETCH_SQL =
   'SELECT m.seq, m.message_id, m.envelope, m.received_at, m.expires_at FROM devices d LEFT JOIN LATERAL ' +
   '(SELECT seq, message_id, envelope, received_at, expires_at FROM messages WHERE username = d.username AND device_id = d.device_id AND seq > $3 ORDER BY seq LIMIT $4) m ON true ' +
   'WHERE d.username = $1 AND d.device_id = $2 ORDER BY m.seq';
 const ACK_SQL =
-  'DELETE FROM messages m USING unnest($1::text[], $2::bigint[], $3::bytea[], $4::int[]) AS a (username, device_id, message_id, c) ' +
-  'WHERE m.username = a.username AND m.device_id = a.device_id AND m.message_id = a.message_id RETURNING a.c';
+  'DELETE FROM messages m USING unnest($1::text[], $2::bigint[], $4::int[]) WITH ORDINALITY AS a (username, device_id, c, k) ' +
+  'WHERE m.message_id = substring($3::bytea FROM a.k::int * 16 - 15 FOR 16) AND (m.username, m.device_id) IS NOT DISTINCT FROM (a.username, a.device_id) RETURNING a.c';
 const GET_ACCOUNT_SQL = 'SELECT username, identity_key, access_key_hash, created_at FROM accounts WHERE username = $1';
 
 /** What a transaction body runs its statements with. */
@@ -567,14 +584,16 @@ export class PostgresStore implements Store {
   async #enqueueBatch(batch: readonly PendingEnqueue[]): Promise<(EnqueueResult | StoreError)[]> {
     const pool = this.#requirePool();
     this.#statements.enqueue++;
-    const { rows } = await pool.query<{ k: 'd' | 'i' | 'e'; username: string; device_id: string; seq: string | null; message_id: Buffer | null }>({
+    const { rows } = await pool.query<{ k: 'd' | 'i'; username: string; device_id: string; seq: string | null; message_id: Buffer | null }>({
       name: 'sotto_enqueue',
       text: ENQUEUE_SQL,
       values: [
         batch.map((p) => p.device.username),
         batch.map((p) => p.device.deviceId),
-        batch.map((p) => buf(p.message.id)),
-        batch.map((p) => buf(p.message.envelope)),
+        concat(batch.map((p) => p.message.id)),
+        concat(batch.map((p) => p.message.envelope)),
+        offsets(batch.map((p) => p.message.envelope)),
+        batch.map((p) => p.message.envelope.length),
         batch.map((p) => p.message.receivedAt),
         batch.map((p) => p.message.expiresAt),
       ],
@@ -582,23 +601,22 @@ export class PostgresStore implements Store {
     // Keys: `${deviceId}:${username}` for devices, `${deviceId}:${username}:${hex(id)}` for messages.
     const found = new Set<string>();
     const inserted = new Map<string, number>();
-    const existing = new Map<string, number>();
     for (const r of rows) {
       const device = `${num(r.device_id)}:${r.username}`;
       if (r.k === 'd') found.add(device);
-      else if (r.seq !== null && r.message_id !== null) (r.k === 'i' ? inserted : existing).set(`${device}:${hex(r.message_id)}`, num(r.seq));
+      else if (r.seq !== null && r.message_id !== null) inserted.set(`${device}:${hex(r.message_id)}`, num(r.seq));
     }
     const keyOf = (p: PendingEnqueue): string => `${p.key}:${hex(p.message.id)}`;
-    // An id neither inserted nor seen: another process committed it while this statement waited for
-    // the device lock (after the statement's snapshot). It is committed now: read it.
-    const missing = batch.filter((p) => found.has(p.key) && !inserted.has(keyOf(p)) && !existing.has(keyOf(p)));
-    if (missing.length > 0) {
-      const late = await pool.query<{ username: string; device_id: string; seq: string; message_id: Buffer }>(LATE_SQL, [
-        missing.map((p) => p.device.username),
-        missing.map((p) => p.device.deviceId),
-        missing.map((p) => buf(p.message.id)),
-      ]);
-      for (const r of late.rows) existing.set(`${num(r.device_id)}:${r.username}:${hex(r.message_id)}`, num(r.seq));
+    // An id of an existing device that was not inserted is queued already: read its seq.
+    const existing = new Map<string, number>();
+    const repeated = batch.filter((p) => found.has(p.key) && !inserted.has(keyOf(p)));
+    if (repeated.length > 0) {
+      const { rows: queued } = await pool.query<{ username: string; device_id: string; seq: string; message_id: Buffer }>({
+        name: 'sotto_existing',
+        text: EXISTING_SQL,
+        values: [repeated.map((p) => p.device.username), repeated.map((p) => p.device.deviceId), repeated.map((p) => buf(p.message.id))],
+      });
+      for (const r of queued) existing.set(`${num(r.device_id)}:${r.username}:${hex(r.message_id)}`, num(r.seq));
     }
     // In call order: the first call with an inserted id gets it as new, any later call with the same
     // id to the same device (in this batch) is its duplicate.
@@ -671,18 +689,18 @@ export class PostgresStore implements Store {
       const pool = this.#requirePool();
       const usernames: string[] = [];
       const deviceIds: number[] = [];
-      const ids: Buffer[] = [];
+      const ids: Uint8Array[] = [];
       const calls: number[] = [];
       batch.forEach((p, c) => {
         for (const id of p.ids) {
           usernames.push(p.device.username);
           deviceIds.push(p.device.deviceId);
-          ids.push(buf(id));
+          ids.push(id);
           calls.push(c);
         }
       });
       this.#statements.ack++;
-      const { rows } = await pool.query<{ c: number }>({ name: 'sotto_ack', text: ACK_SQL, values: [usernames, deviceIds, ids, calls] });
+      const { rows } = await pool.query<{ c: number }>({ name: 'sotto_ack', text: ACK_SQL, values: [usernames, deviceIds, concat(ids), calls] });
       const deleted = batch.map(() => 0);
       for (const r of rows) deleted[r.c] = (deleted[r.c] ?? 0) + 1;
       batch.forEach((p, c) => {
