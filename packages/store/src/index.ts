@@ -24,5 +24,5 @@ export type {
   Store,
 } from './store.ts';
 export { createMemoryStore } from './memory.ts';
-export { openSqliteStore } from './sqlite.ts';
+export { openSqliteStore } from './sqlite-worker.ts';
 export { openPostgresStore, type PostgresConfig } from './postgres.ts';

@@ -1,6 +1,8 @@
-// The SQLite Store: the embedded default (a single file under the server's --data directory).
+// The SQLite Store: the embedded default (a single file under the server's --data directory). This
+// class is the store on one connection; openSqliteStore (sqlite-worker.ts) runs two of them, one for
+// reads on the caller's thread and one for writes on the SQLite writer thread.
 //
-// Settings, and why (each is set on every connection by openSqliteStore):
+// Settings, and why (each is set on every connection by openSqliteStoreWith):
 // - journal_mode = WAL: readers never block the writer and the writer never blocks readers, and a
 //   commit is one sequential append to the -wal file.
 // - synchronous = FULL: the WAL is fsync'ed at every commit, so a message is on stable storage when
@@ -21,8 +23,9 @@
 // one-time key. Reads that need more than one statement run in one (deferred) read transaction, which
 // sees a single snapshot.
 //
-// better-sqlite3 is synchronous: each call blocks the event loop for its statement (microseconds;
-// an fsync for writes). That is the embedded default's trade; PostgreSQL is the scale-out back-end.
+// better-sqlite3 is synchronous: each call blocks its thread for its statement (microseconds; an fsync
+// for writes). That is why openSqliteStore makes the writes on a thread of their own (sqlite-worker.ts),
+// where those blocks cost the server's event loop nothing; PostgreSQL is the scale-out back-end.
 //
 // Group commit (enqueue and ack only, the per-message hot path): a call is checked at once, then
 // queued; the queue is applied at the next setImmediate, so every call that arrived in the same
@@ -57,7 +60,7 @@ import {
   checkTime,
   checkUsername,
 } from './internal/validate.ts';
-import { bundledSqliteMigrations, migrate } from './internal/sqlite-migrate.ts';
+import { migrate } from './internal/sqlite-migrate.ts';
 import type { Migration } from './internal/migrations.ts';
 import type {
   Account,
@@ -160,13 +163,22 @@ interface PendingWrite {
 }
 
 /** Wraps anything that is not already a StoreError (the driver's errors: busy, I/O, not a database). */
-function toStoreError(e: unknown): StoreError {
+export function toStoreError(e: unknown): StoreError {
   if (e instanceof StoreError) return e;
   const code = e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : 'unknown';
   return new StoreError('ERR_STORE_BACKEND', `the SQLite database failed (${code})`, { cause: e });
 }
 
-/** The SQLite store. Construct it through openSqliteStore. */
+/** The pragmas a connection runs with, as SQLite reports them (SqliteStore.settings()). */
+export interface SqliteSettings {
+  readonly journalMode: unknown;
+  readonly synchronous: unknown;
+  readonly foreignKeys: unknown;
+  readonly secureDelete: unknown;
+}
+
+/** The SQLite store on one connection. Construct it through openSqliteStoreWith (or, for the
+ *  two-connection store everything else uses, openSqliteStore in sqlite-worker.ts). */
 export class SqliteStore implements Store {
   #db: Database.Database | null;
   readonly #s: Statements;
@@ -288,7 +300,7 @@ export class SqliteStore implements Store {
   }
 
   /** The settings this connection runs with (for the tests that pin them). */
-  settings(): { journalMode: unknown; synchronous: unknown; foreignKeys: unknown; secureDelete: unknown } {
+  settings(): SqliteSettings {
     const db = this.#db;
     if (db === null) throw new StoreError('ERR_STORE_CLOSED', 'the store was closed');
     return {
@@ -572,8 +584,9 @@ export class SqliteStore implements Store {
   }
 }
 
-/** Opens (creating if missing) the database file at `path` with the given migrations. Internal:
- *  tests pass their own migration lists; everything else uses openSqliteStore. */
+/** Opens (creating if missing) the database file at `path` with the given migrations, on one
+ *  connection on this thread. openSqliteStore (sqlite-worker.ts) opens both of its connections with
+ *  it; tests pass their own migration lists. */
 export function openSqliteStoreWith(path: string, migrations: readonly Migration[]): SqliteStore {
   let db: Database.Database | undefined;
   try {
@@ -587,16 +600,5 @@ export function openSqliteStoreWith(path: string, migrations: readonly Migration
   } catch (e) {
     db?.close();
     throw toStoreError(e);
-  }
-}
-
-/** Opens the SQLite store in the file at `path`, creating it if missing and upgrading its schema if it
- *  is older than this code. Rejects with ERR_STORE_SCHEMA_TOO_NEW for a file written by a newer
- *  version, ERR_STORE_BACKEND for a file that is not a SQLite database or cannot be opened. */
-export function openSqliteStore(path: string): Promise<Store> {
-  try {
-    return Promise.resolve(openSqliteStoreWith(path, bundledSqliteMigrations()));
-  } catch (e) {
-    return Promise.reject(toStoreError(e));
   }
 }

@@ -1,6 +1,8 @@
 // The SQLite store: the shared conformance suite against a real file in a fresh temporary directory
 // per test, then what only a file-backed store has: its settings, schema migrations, crash safety and
-// several connections to the same file.
+// several connections to the same file. Both shapes run: what openSqliteStore returns (reads here,
+// writes on the writer thread: sqlite-worker.ts; what is new about that is in sqlite-worker.test.ts)
+// and the one-connection SqliteStore it is built from, whose group commit the writer thread runs.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,8 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { openSqliteStore, type BundleParts } from '@sotto/store';
+import { openSqliteStore, type BundleParts, type Store } from '@sotto/store';
 import { openSqliteStoreWith, SqliteStore } from '../src/sqlite.ts';
+import { SqliteWorkerStore } from '../src/sqlite-worker.ts';
 import { bundledSqliteMigrations, migrate } from '../src/internal/sqlite-migrate.ts';
 import { loadMigrations, type Migration } from '../src/internal/migrations.ts';
 import { accessKeyHash, id16, identityKey, message, prekeys, rejectsWith, storeConformance } from './conformance.ts';
@@ -30,6 +33,20 @@ function freshDir(): string {
 const freshPath = (): string => join(freshDir(), 'sotto.db');
 
 storeConformance('sqlite', () => openSqliteStore(freshPath()));
+storeConformance('sqlite, one connection', () => Promise.resolve(openSqliteStoreWith(freshPath(), bundledSqliteMigrations())));
+
+/** The two shapes of the SQLite store, for the tests of the group commit that both must pass. */
+const shapes = [
+  { name: 'sqlite', open: (path: string): Promise<Store> => openSqliteStore(path) },
+  { name: 'sqlite, one connection', open: (path: string): Promise<Store> => Promise.resolve(openSqliteStoreWith(path, bundledSqliteMigrations())) },
+] as const;
+
+/** How many group commits the store's writing connection has made. */
+async function groupCommits(store: Store): Promise<number> {
+  if (store instanceof SqliteWorkerStore) return store.groupCommits();
+  assert.ok(store instanceof SqliteStore);
+  return store.groupCommits();
+}
 
 const ALICE = { username: 'alice', deviceId: 1 };
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -45,9 +62,10 @@ function schemaVersions(path: string): { version: number; name: string }[] {
 
 test('sqlite: every connection runs with WAL, synchronous=FULL, foreign keys and secure delete', async () => {
   const store = await openSqliteStore(freshPath());
-  assert.ok(store instanceof SqliteStore);
+  assert.ok(store instanceof SqliteWorkerStore);
   // synchronous: 2 = FULL (https://sqlite.org/pragma.html#pragma_synchronous)
-  assert.deepEqual(store.settings(), { journalMode: 'wal', synchronous: 2, foreignKeys: 1, secureDelete: 1 });
+  const expected = { journalMode: 'wal', synchronous: 2, foreignKeys: 1, secureDelete: 1 };
+  assert.deepEqual(await store.settings(), { reader: expected, writer: expected });
   await store.close();
 });
 
@@ -279,14 +297,14 @@ test('sqlite: two connections to one file see each other and never take the same
   await setup.close();
 });
 
-test('sqlite: group commit: 200 concurrent enqueues, duplicates, acks and an unknown device share one commit, each with its own result', async () => {
-  const store = await openSqliteStore(freshPath());
-  assert.ok(store instanceof SqliteStore);
+for (const shape of shapes) {
+test(`${shape.name}: group commit: 200 concurrent enqueues, duplicates, acks and an unknown device share one commit, each with its own result`, async () => {
+  const store = await shape.open(freshPath());
   await store.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   await store.createAccount({ username: 'bob', identityKey: identityKey(2), accessKeyHash: accessKeyHash(2), createdAt: 1, firstDeviceId: 1 });
   const BOB = { username: 'bob', deviceId: 1 };
   const N = 200;
-  const commitsBefore = store.groupCommits();
+  const commitsBefore = await groupCommits(store);
   // All issued in one event-loop turn, in this order.
   const fresh = Array.from({ length: N }, (_, n) => store.enqueue(ALICE, message(n)));
   const dupSame = store.enqueue(ALICE, message(7)); // duplicate within the batch
@@ -302,7 +320,7 @@ test('sqlite: group commit: 200 concurrent enqueues, duplicates, acks and an unk
   const results = await Promise.all(fresh);
   await rejectsWith(unknown, 'ERR_STORE_NOT_FOUND', 'unknown account');
   await rejectsWith(unknownDevice, 'ERR_STORE_NOT_FOUND', 'unknown device');
-  assert.equal(store.groupCommits(), commitsBefore + 1, 'the whole burst is one commit');
+  assert.equal(await groupCommits(store), commitsBefore + 1, 'the whole burst is one commit');
 
   results.forEach((r, n) => {
     assert.equal(r.duplicate, false);
@@ -331,9 +349,9 @@ test('sqlite: group commit: 200 concurrent enqueues, duplicates, acks and an unk
   await store.close();
 });
 
-test('sqlite: group commit: calls made before close() still commit; calls after it reject', async () => {
+test(`${shape.name}: group commit: calls made before close() still commit; calls after it reject`, async () => {
   const path = freshPath();
-  const store = await openSqliteStore(path);
+  const store = await shape.open(path);
   await store.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   const pending = [store.enqueue(ALICE, message(1)), store.enqueue(ALICE, message(2))];
   await store.close();
@@ -344,8 +362,8 @@ test('sqlite: group commit: calls made before close() still commit; calls after 
   await reopened.close();
 });
 
-test('sqlite: group commit: a write made after un-awaited enqueues commits after them; reads see only committed calls', async () => {
-  const store = await openSqliteStore(freshPath());
+test(`${shape.name}: group commit: a write made after un-awaited enqueues commits after them; reads see only committed calls`, async () => {
+  const store = await shape.open(freshPath());
   await store.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
   const enq = store.enqueue(ALICE, message(1));
   const before = await store.fetch(ALICE, { after: 0, limit: 10 }); // the enqueue has not resolved yet
@@ -357,3 +375,4 @@ test('sqlite: group commit: a write made after un-awaited enqueues commits after
   assert.deepEqual((await store.fetch(ALICE, { after: 0, limit: 10 })).map((m) => m.id), [id16(1)]);
   await store.close();
 });
+}
