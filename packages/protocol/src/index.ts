@@ -27,7 +27,7 @@ export { sottoSafetyNumber, compareScannable, SOTTO_SCANNABLE_VERSION, type Safe
 export { encodePrekeyUpload, decodePrekeyUpload, verifyPrekeyUpload, type PrekeyUpload } from './wire/prekey-upload.ts';
 export { receiveSealed, type SealedReceiveContext, type SealedReceived } from './session/receive-sealed.ts';
 // Server API (docs/protocol/09): strict JSON bodies, base64url, usernames, signed messages, access keys.
-export { encodeBase64url, decodeBase64url, base64urlLength, type Base64urlBound } from './api/base64url.ts';
+export { encodeBase64url, decodeBase64url, base64urlLength, installBase64urlDecoder, type Base64urlBound, type Base64urlBytes } from './api/base64url.ts';
 // The strict JSON reader of §9.1, also for the client's content JSON (docs/protocol/10 §10.2).
 export { parseStrictJson, isJsonObject, type JsonValue, type JsonObject } from './internal/strict-json.ts';
 export { foldUsername, isFoldedUsername } from './api/username.ts';

@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { fastProvider } from '@sotto/crypto';
 import { openPostgresStore, openSqliteStore, type Store } from '@sotto/store';
-import { SEALED_WEBSOCKET_PATH } from '@sotto/protocol';
+import { installBase64urlDecoder, SEALED_WEBSOCKET_PATH } from '@sotto/protocol';
+import { nativeBase64url } from './internal/base64url.ts';
 import { createApp, type App, type FastRequest, type HeaderSource, type Reply, type RequestInfo } from './app.ts';
 import { ServerError } from './errors.ts';
 import { checkDeclaredLength, tooLarge } from './internal/http.ts';
@@ -268,6 +269,7 @@ function rawToBytes(data: RawData): Uint8Array {
 
 /** Opens the store, creates the app, and listens on host:port. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  installBase64urlDecoder(nativeBase64url);
   const logger = options.logger ?? silentLogger;
   const store = await openStore(options);
   let app: App;

@@ -17,6 +17,29 @@ for (let i = 0; i < ALPHABET.length; i++) CODES[i] = ALPHABET.charCodeAt(i);
  *  character. */
 const ascii = new TextDecoder();
 
+/** Turns text that decodeBase64url has already checked — canonical base64url: alphabet, length and
+ *  unused bits — into its bytes (a fresh array of exactly that length). */
+export type Base64urlBytes = (text: string) => Uint8Array;
+
+/** The host's native decoder, if one was installed (installBase64urlDecoder). */
+let hostDecoder: Base64urlBytes | undefined;
+/** From this many characters on, an installed host decoder is used: below it, the call into the
+ *  host costs more than the loop here (an id, an access key). */
+const HOST_DECODER_MIN_LENGTH = 64;
+/** The whole text in the alphabet: the check that lets a host decoder see only canonical text. */
+const ALPHABET_ONLY = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Lets decodeBase64url hand long fields to a native decoder of the host (the server installs Node's
+ * Buffer; the protocol core itself uses no host API beyond internal/host.d.ts). Every check stays
+ * here — length, alphabet (one regular expression), unused bits — so the decoder only ever sees
+ * canonical text, and a lenient decoder cannot widen what is accepted; the bytes are the same
+ * (property-tested). `undefined` goes back to the portable loop.
+ */
+export function installBase64urlDecoder(decoder: Base64urlBytes | undefined): void {
+  hostDecoder = decoder;
+}
+
 /** The length of the unpadded base64url text of n bytes. */
 export function base64urlLength(n: number): number {
   const rem = n % 3;
@@ -87,6 +110,17 @@ export function decodeBase64url(text: string, what: string, bound: Base64urlBoun
   }
   const rem = length % 4;
   if (rem === 1) decodeFail(what, `expected a base64url length that is not 4k + 1, got ${length}`);
+  if (hostDecoder !== undefined && length >= HOST_DECODER_MIN_LENGTH && ALPHABET_ONLY.test(text)) {
+    // The unused low bits of the last character must be zero (canonical text); its sextet is known
+    // to be valid, since the whole text is in the alphabet.
+    const last = sextetAt(text, length - 1);
+    if ((rem === 2 && (last & 15) !== 0) || (rem === 3 && (last & 3) !== 0)) decodeFail(what, 'expected canonical base64url (unused bits zero)');
+    const bytes = hostDecoder(text);
+    const expected = Math.floor(length / 4) * 3 + (rem === 0 ? 0 : rem - 1);
+    if (bytes.length !== expected) decodeFail(what, `the host decoder gave ${bytes.length} bytes, expected ${expected}`);
+    if (!('length' in bound) && bytes.length < (bound.min ?? 0)) decodeFail(what, `expected at least ${bound.min ?? 0} bytes, got ${bytes.length}`);
+    return bytes;
+  }
   const out = new Uint8Array(Math.floor(length / 4) * 3 + (rem === 0 ? 0 : rem - 1));
   let o = 0;
   const full = length - rem;
