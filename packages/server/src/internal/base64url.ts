@@ -5,9 +5,12 @@
 // is only ever given text decodeBase64url has already checked to be canonical, and the bytes are the
 // portable decoder's (test/base64url-native.test.ts).
 
-/** Canonical base64url text → its bytes, in a fresh exact-size buffer: Buffer.from hands out slices
- *  of a shared 8 KiB pool, which a structured clone (the SQLite writer thread) would copy whole. */
+/** Canonical base64url text → its bytes, decoded straight into a fresh exact-size array (not
+ *  Buffer.from, which hands out slices of a shared 8 KiB pool — a structured clone, as to the SQLite
+ *  writer thread, copies a view's whole buffer — and would need a second copy to avoid that). */
 export function nativeBase64url(text: string): Uint8Array {
-  const b = Buffer.from(text, 'base64url');
-  return new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  const rem = text.length % 4;
+  const out = new Uint8Array(Math.floor(text.length / 4) * 3 + (rem === 0 ? 0 : rem - 1));
+  Buffer.from(out.buffer).write(text, 'base64url');
+  return out;
 }
