@@ -25,10 +25,13 @@
 //   exactly as before.
 //
 // Batching, so that the thread boundary costs little per message: every call made in one event-loop
-// turn (until the next setImmediate, like the group commit) goes in ONE postMessage, as a flat array
-// (internal/sqlite-writer-calls.ts); the writer makes them in order, so they share one commit, and
-// answers each commit's calls in ONE postMessage. Answers settle the callers' promises in the order the
-// writer settled them: writes take effect in call order, one device's enqueues resolve in seq order.
+// turn (until the next setImmediate, like the group commit) goes in ONE postMessage; the writer makes
+// them in order, so they share one commit, and answers each commit's calls in ONE postMessage. The
+// enqueues and acks of a batch are not cloned as objects but packed into one ArrayBuffer, transferred
+// (internal/sqlite-writer-calls.ts: structured clone costs per object and per Uint8Array, which was
+// most of the boundary's cost per message), and their answers come back as one Float64Array. Answers
+// settle the callers' promises in the order the writer settled them: writes take effect in call
+// order, one device's enqueues resolve in seq order.
 //
 // One writer thread per process serves every store the process opens (one connection each): starting
 // a thread that compiles the store with tsx costs ~150 ms, which a server pays once but a test suite
@@ -56,7 +59,23 @@ import {
   checkTime,
 } from './internal/validate.ts';
 import { bundledSqliteMigrations } from './internal/sqlite-migrate.ts';
-import { ANSWER_STRIDE, CALL_STRIDE, fromWire, type WriteMethod, type WriterFault, type WriterMethod } from './internal/sqlite-writer-calls.ts';
+import {
+  ANSWER_COUNT,
+  ANSWER_DUPLICATE,
+  ANSWER_STRIDE,
+  CallPacker,
+  fromWire,
+  PACKED_ACK,
+  PACKED_ANSWER_STRIDE,
+  PACKED_ENQUEUE,
+  packableUsername,
+  type AnswerBatch,
+  type PackedCall,
+  type WireError,
+  type WriteMethod,
+  type WriterFault,
+  type WriterMethod,
+} from './internal/sqlite-writer-calls.ts';
 import { openSqliteStoreWith, toStoreError, type SqliteSettings, type SqliteStore } from './sqlite.ts';
 import type {
   Account,
@@ -85,14 +104,20 @@ interface Waiting {
   readonly reject: (e: StoreError) => void;
 }
 
+/** A generic call as it waits in the outbox: id, connection, method, up to three arguments. */
+type GenericCall = [id: number, connection: number, method: WriterMethod, a: unknown, b: unknown, c: unknown];
+
+const NOT_SENT: WireError = { code: 'ERR_STORE_ARGUMENT', message: 'an argument could not be sent to the SQLite writer thread' };
+
 /** The main thread's end of the writer thread: numbers calls, batches them per event-loop turn,
  *  settles them from the answers, and fails them all if the thread dies. */
 class WriterThread {
   readonly #worker: Worker;
   /** Every call not yet answered, sent or still in #outbox, by id. */
   #waiting = new Map<number, Waiting>();
-  /** This turn's calls, CALL_STRIDE slots each, sent together at the next setImmediate. */
-  #outbox: unknown[] = [];
+  /** This turn's calls, in order, sent together at the next setImmediate: enqueue and ack packed, the
+   *  others generic. */
+  #outbox: (PackedCall | GenericCall)[] = [];
   #sendScheduled = false;
   #nextCall = 1;
   #nextConnection = 1;
@@ -105,7 +130,7 @@ class WriterThread {
     // profile next to the server's (bench/server/profile.ts reads one).
     this.#worker = new Worker(WRITER_ENTRY, { execArgv: [] });
     this.#worker.unref(); // ref'd only while calls are in flight (#track)
-    this.#worker.on('message', (answers: unknown[]) => {
+    this.#worker.on('message', (answers: AnswerBatch) => {
       this.#settle(answers);
     });
     this.#worker.on('error', (e) => {
@@ -130,12 +155,26 @@ class WriterThread {
 
   /** Queues one call for this turn's batch; resolves to the writer's answer. */
   call(connection: number, method: WriterMethod, a?: unknown, b?: unknown, c?: unknown): Promise<unknown> {
+    return this.#queue((id) => [id, connection, method, a, b, c]);
+  }
+
+  /** Queues an enqueue, packed (the device's username must be packableUsername). */
+  enqueue(connection: number, device: DeviceAddress, message: NewMessage): Promise<EnqueueResult> {
+    return this.#queue((id) => ({ kind: PACKED_ENQUEUE, id, connection, device, message })) as Promise<EnqueueResult>;
+  }
+
+  /** Queues an ack, packed (the device's username must be packableUsername). */
+  ack(connection: number, device: DeviceAddress, ids: readonly Uint8Array[]): Promise<number> {
+    return this.#queue((id) => ({ kind: PACKED_ACK, id, connection, device, ids })) as Promise<number>;
+  }
+
+  #queue(entry: (id: number) => PackedCall | GenericCall): Promise<unknown> {
     if (this.#failure !== null) return Promise.reject(this.#failure);
     return new Promise((resolve, reject) => {
       const id = this.#nextCall++;
       if (this.#waiting.size === 0) this.#worker.ref(); // a call in flight keeps the process alive
       this.#waiting.set(id, { resolve, reject });
-      this.#outbox.push(id, connection, method, a, b, c);
+      this.#outbox.push(entry(id));
       if (!this.#sendScheduled) {
         this.#sendScheduled = true;
         setImmediate(this.#send);
@@ -148,26 +187,58 @@ class WriterThread {
     const batch = this.#outbox;
     this.#outbox = [];
     if (this.#failure !== null || batch.length === 0) return; // #die has rejected them
+    const packer = new CallPacker();
+    const generic: unknown[] = [];
+    for (const e of batch) {
+      if (Array.isArray(e)) generic.push(packer.count, ...e);
+      else if (!packer.add(e)) this.#answer(e.id, false, NOT_SENT); // a detached buffer, say
+    }
+    const packed = packer.finish();
     try {
-      this.#worker.postMessage(batch);
+      this.#worker.postMessage([packed, generic], packed === null ? [] : [packed]);
     } catch {
       // An argument that cannot be cloned (a Uint8Array over a detached buffer, say): send the calls
-      // one by one, in order, so that only the call that cannot be sent fails.
-      for (let i = 0; i < batch.length; i += CALL_STRIDE) {
-        const one = batch.slice(i, i + CALL_STRIDE);
+      // in order, each generic one alone, so that only the call that cannot be sent fails.
+      let run = new CallPacker();
+      const sendRun = (): void => {
+        const p = run.finish();
+        if (p !== null) this.#worker.postMessage([p, []], [p]);
+        run = new CallPacker();
+      };
+      for (const e of batch) {
+        if (!Array.isArray(e)) {
+          run.add(e); // one that cannot be packed was answered above
+          continue;
+        }
+        sendRun();
         try {
-          this.#worker.postMessage(one);
+          this.#worker.postMessage([null, [0, ...e]]);
         } catch {
-          this.#answer(one[0] as number, false, { code: 'ERR_STORE_ARGUMENT', message: 'an argument could not be sent to the SQLite writer thread' });
+          this.#answer(e[0], false, NOT_SENT);
         }
       }
+      sendRun();
     }
   };
 
-  #settle(answers: unknown[]): void {
-    for (let i = 0; i + ANSWER_STRIDE <= answers.length; i += ANSWER_STRIDE) {
-      this.#answer(answers[i] as number, answers[i + 1] === true, answers[i + 2]);
+  /** Settles the answers in the order the writer settled them: each generic one after the `at`
+   *  packed ones before it. */
+  #settle([packed, answers]: AnswerBatch): void {
+    let i = 0;
+    const genericUpTo = (n: number): void => {
+      for (; i + ANSWER_STRIDE <= answers.length && (answers[i] as number) <= n; i += ANSWER_STRIDE) {
+        this.#answer(answers[i + 1] as number, answers[i + 2] === true, answers[i + 3]);
+      }
+    };
+    if (packed !== null) {
+      for (let p = 0, k = 0; p + PACKED_ANSWER_STRIDE <= packed.length; p += PACKED_ANSWER_STRIDE, k++) {
+        genericUpTo(k);
+        const value = packed[p + 1] as number;
+        const what = packed[p + 2];
+        this.#answer(packed[p] as number, true, what === ANSWER_COUNT ? value : ({ seq: value, duplicate: what === ANSWER_DUPLICATE } satisfies EnqueueResult));
+      }
     }
+    genericUpTo(Infinity);
   }
 
   #answer(id: number, ok: boolean, value: unknown): void {
@@ -223,6 +294,19 @@ export class SqliteWorkerStore implements Store {
       return Promise.reject(toStoreError(e));
     }
     return this.#writer.call(this.#connection, method, a, b, c) as Promise<T>;
+  }
+
+  /** An enqueue or ack: like #write, but packed (internal/sqlite-writer-calls.ts), unless the
+   *  username is one that packing cannot carry exactly (then generic, as every other write). */
+  #writeHot<T>(check: () => void, method: 'enqueue' | 'ack', d: DeviceAddress, arg: unknown, packed: () => Promise<T>): Promise<T> {
+    if (typeof d.username === 'string' && !packableUsername(d.username)) return this.#write(check, method, d, arg);
+    try {
+      if (this.#closing !== null) throw closedError();
+      check();
+    } catch (e) {
+      return Promise.reject(toStoreError(e));
+    }
+    return packed();
   }
 
   /** A read on this thread's connection (it checks its own arguments). */
@@ -369,14 +453,17 @@ export class SqliteWorkerStore implements Store {
   // --- message queues ---
 
   enqueue(recipient: DeviceAddress, m: NewMessage): Promise<EnqueueResult> {
-    return this.#write(
+    const d = device(recipient);
+    const message: NewMessage = { id: m.id, envelope: m.envelope, receivedAt: m.receivedAt, expiresAt: m.expiresAt };
+    return this.#writeHot(
       () => {
         checkDevice(recipient);
         checkNewMessage(m);
       },
       'enqueue',
-      device(recipient),
-      { id: m.id, envelope: m.envelope, receivedAt: m.receivedAt, expiresAt: m.expiresAt } satisfies NewMessage,
+      d,
+      message,
+      () => this.#writer.enqueue(this.#connection, d, message),
     );
   }
 
@@ -385,14 +472,17 @@ export class SqliteWorkerStore implements Store {
   }
 
   ack(recipient: DeviceAddress, ids: readonly Uint8Array[]): Promise<number> {
-    return this.#write(
+    const d = device(recipient);
+    const copy = [...ids];
+    return this.#writeHot(
       () => {
         checkDevice(recipient);
         checkAckIds(ids);
       },
       'ack',
-      device(recipient),
-      [...ids],
+      d,
+      copy,
+      () => this.#writer.ack(this.#connection, d, copy),
     );
   }
 

@@ -85,6 +85,53 @@ test('sqlite writer thread: argument errors reject at once, before anything cros
   await store.close();
 });
 
+test('sqlite writer thread: one batch of packed (enqueue, ack) and generic calls runs in call order, each call with its own result', async () => {
+  const store = await openWorkerStore(freshPath());
+  await store.createAccount(account('alice', 1));
+  const lone = { username: 'x\ud800', deviceId: 1 }; // a lone surrogate: packing cannot carry it, so generic
+  await store.createAccount(account(lone.username, 2));
+  const detachedEnvelope = new Uint8Array([1, 2, 3]);
+  const detachedId = id16(9);
+  // All in one event-loop turn, so all in one batch.
+  const calls = [
+    store.enqueue(ALICE, message(1)),
+    store.ack(ALICE, [id16(1)]), // after the enqueue: deletes it
+    store.enqueue(ALICE, message(1)), // after the ack: new again
+    store.enqueue(ALICE, message(1)), // a duplicate of the one before
+    store.enqueue({ username: 'alice', deviceId: 7 }, message(2)), // no such device: a failure among packed answers
+    store.touchDevice(ALICE, 9), // generic, between packed calls
+    store.enqueue(lone, message(3)),
+    store.enqueue(ALICE, { ...message(4), envelope: detachedEnvelope }),
+    store.ack(ALICE, [detachedId]),
+    store.ack(lone, [id16(3), id16(5)]),
+    store.enqueue(ALICE, message(6)),
+  ];
+  for (const p of calls) p.catch(() => undefined); // checked one by one below, after the batch settled
+  // Detached after the calls were checked, before the batch is sent: those two calls cannot be sent.
+  for (const b of [detachedEnvelope.buffer, detachedId.buffer] as ArrayBuffer[]) structuredClone(b, { transfer: [b] });
+  const [first, acked, again, duplicate, noDevice, touched, loneEnqueued, noEnvelope, noId, loneAcked, last] = calls;
+  const r1 = (await first) as { seq: number; duplicate: boolean };
+  assert.equal(r1.duplicate, false);
+  assert.equal(await acked, 1);
+  const r2 = (await again) as { seq: number; duplicate: boolean };
+  assert.ok(r2.seq > r1.seq && !r2.duplicate);
+  assert.deepEqual(await duplicate, { seq: r2.seq, duplicate: true });
+  await rejectsWith(noDevice as Promise<unknown>, 'ERR_STORE_NOT_FOUND', 'an enqueue for an unknown device');
+  assert.equal(await touched, undefined);
+  assert.equal(((await loneEnqueued) as { duplicate: boolean }).duplicate, false);
+  await rejectsWith(noEnvelope as Promise<unknown>, 'ERR_STORE_ARGUMENT', 'an envelope detached before sending');
+  await rejectsWith(noId as Promise<unknown>, 'ERR_STORE_ARGUMENT', 'an ack id detached before sending');
+  assert.equal(await loneAcked, 1);
+  assert.ok(((await last) as { seq: number }).seq > r2.seq);
+  assert.deepEqual(
+    (await store.fetch(ALICE, { after: 0, limit: 10 })).map((m) => [m.id, m.envelope]),
+    [1, 6].map((n) => [message(n).id, message(n).envelope]),
+  );
+  assert.deepEqual(await store.fetch(lone, { after: 0, limit: 10 }), []);
+  assert.deepEqual((await store.listDevices('alice')).map((d) => d.lastSeenAt), [9]);
+  await store.close();
+});
+
 for (const how of ['exit', 'throw'] as const)
 test(`sqlite writer thread: a crash (${how}) fails every call in flight and every later call with ERR_STORE_BACKEND`, async () => {
   const path = freshPath();
