@@ -27,6 +27,9 @@ function fail(message: string): never {
 
 export function checkUsername(username: unknown): asserts username is string {
   if (typeof username !== 'string') fail(`username: expected a string, got ${typeof username}`);
+  // A UTF-16 unit is 1 to 3 UTF-8 bytes (a lone surrogate becomes U+FFFD, 3): a name this short is in
+  // bounds without encoding it, which this check on every enqueue used to do (1–2 % of the server).
+  if (username.length >= 1 && username.length * 3 <= MAX_USERNAME_BYTES) return;
   const n = utf8.encode(username).length;
   if (n < 1 || n > MAX_USERNAME_BYTES) fail(`username: expected 1..${MAX_USERNAME_BYTES} UTF-8 bytes, got ${n}`);
 }
