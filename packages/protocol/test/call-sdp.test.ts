@@ -10,6 +10,9 @@ import { isProtocolError, limits, sdpFingerprint, stripAudioLevel } from '@sotto
 const corpusDir = new URL('corpus/', import.meta.url);
 const CANONICAL = /^sha-256 [0-9A-F]{2}(?::[0-9A-F]{2}){31}$/;
 const AUDIO_LEVEL = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
+/** RFC 6465: a mixer's per-contributor levels, in the clear. */
+const CSRC_AUDIO_LEVEL = 'urn:ietf:params:rtp-hdrext:csrc-audio-level';
+const namesLevel = (lower: string): boolean => lower.startsWith('a=extmap') && (lower.includes(AUDIO_LEVEL) || lower.includes(CSRC_AUDIO_LEVEL));
 
 function refused(sdp: string, what: string): void {
   assert.throws(
@@ -122,7 +125,7 @@ test('size and character limits: MAX_CALL_SDP_CHARS, printable ASCII, CR only in
 
 const sdpLine = fc.oneof(
   fc.constantFrom(...chromiumOffer({ audioLevel: true }).split('\r\n')),
-  fc.constantFrom(`a=fingerprint:${fingerprintOf(digestBytes(1))}`, `a=fingerprint:${fingerprintOf(digestBytes(2), false)}`, 'a=fingerprint:sha-1 AB:CD', `a=extmap:9 ${AUDIO_LEVEL}`),
+  fc.constantFrom(`a=fingerprint:${fingerprintOf(digestBytes(1))}`, `a=fingerprint:${fingerprintOf(digestBytes(2), false)}`, 'a=fingerprint:sha-1 AB:CD', `a=extmap:9 ${AUDIO_LEVEL}`, `a=extmap:10 ${CSRC_AUDIO_LEVEL}`),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
 );
@@ -139,7 +142,7 @@ function model(sdp: string): string {
   for (const raw of sdp.split('\n')) {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     const lower = line.trimStart().toLowerCase();
-    if (lower.startsWith('a=extmap') && lower.includes(AUDIO_LEVEL)) return 'refused';
+    if (namesLevel(lower)) return 'refused';
     if (!lower.startsWith('a=fingerprint')) continue;
     const m = /^a=fingerprint:sha-256 ((?:[0-9a-f]{2}:){31}[0-9a-f]{2})$/i.exec(line);
     if (m?.[1] === undefined) return 'refused';
@@ -175,16 +178,22 @@ test('property: SDPs assembled from real and hostile lines agree with the model 
   }, { numRuns: 500 });
 });
 
+test('csrc-audio-level (RFC 6465, a mixer\'s per-contributor levels in the clear) is refused and stripped like ssrc-audio-level', () => {
+  for (const v of [`a=extmap:8 ${CSRC_AUDIO_LEVEL}`, `a=extmap:8/recvonly ${CSRC_AUDIO_LEVEL} vad=on`, `a=extmap:9 urn:ietf:params:rtp-hdrext:encrypt ${CSRC_AUDIO_LEVEL.toUpperCase()}`]) {
+    const sdp = chromiumOffer() + v + '\r\n';
+    refused(sdp, v);
+    assert.equal(stripAudioLevel(sdp), chromiumOffer(), v);
+    assert.equal(sdpFingerprint(stripAudioLevel(sdp)), sdpFingerprint(chromiumOffer()));
+  }
+});
+
 test('property: after stripAudioLevel no line negotiates ssrc-audio-level, other lines are kept in order', async () => {
   const arb = fc.tuple(fc.array(sdpLine, { maxLength: 50 }), fc.constantFrom('\r\n', '\n'));
   await checkWithCorpus(corpusDir, 'call-sdp-strip', arb, ([lines, eol]) => {
     const sdp = lines.join(eol);
     const stripped = stripAudioLevel(sdp);
     assert.equal(stripAudioLevel(stripped), stripped);
-    const isAudioLevel = (l: string): boolean => {
-      const x = l.replace(/\r$/, '').trimStart().toLowerCase();
-      return x.startsWith('a=extmap') && x.includes(AUDIO_LEVEL);
-    };
+    const isAudioLevel = (l: string): boolean => namesLevel(l.replace(/\r$/, '').trimStart().toLowerCase());
     const kept = sdp.split('\n').filter((l, i, all) => !isAudioLevel(l) || (i === all.length - 1 && l === ''));
     const strippedLines = stripped.split('\n');
     assert.ok(!strippedLines.some(isAudioLevel));

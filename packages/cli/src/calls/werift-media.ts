@@ -5,8 +5,8 @@
 // - ICE: only the servers given (the account's TURN credentials from client.turnServers(), or none):
 //   werift's default would contact a public STUN server. 127.0.0.1 is added as a host address, since
 //   werift skips loopback otherwise (shared/notes/browser-calls.md). No trickle: createOffer and
-//   acceptOffer return the SDP once gathering is complete (§11.2.4), with the ssrc-audio-level header
-//   extension removed (stripAudioLevel).
+//   acceptOffer return the SDP once gathering is complete (§11.2.4), with the audio-level header
+//   extensions removed (stripAudioLevel).
 // - Sending: every 20 ms one frame of mono 48 kHz PCM is taken from `source`, Opus-encoded (one
 //   frame = one RTP payload, RFC 7587 §4.2), encrypted with SframeSender (KID = our role's, CTR from
 //   0) and sent as one RTP packet: sequence number +1 per packet (from a random start, RFC 3550

@@ -15,7 +15,7 @@ export interface CallMediaKey {
 /** What the platform's WebRTC stack (browser RTCPeerConnection, or werift in the CLI) provides. The SDK
  *  never touches media: it moves the SDPs through the session and hands the derived SFrame keys over. */
 export interface CallMedia {
-  /** The full offer SDP: ICE gathering complete, ssrc-audio-level stripped (docs/protocol/11 §11.2.4). */
+  /** The full offer SDP: ICE gathering complete, audio-level header extensions stripped (docs/protocol/11 §11.2.4). */
   createOffer(): Promise<string>;
   /** Applies the remote offer and returns the full answer SDP (same rules). */
   acceptOffer(offerSdp: string): Promise<string>;

@@ -16,7 +16,7 @@
 //        { "type": "call-end",     "call": b64[16], "reason": "hangup" | "decline" | "busy" | "timeout" | "sas-mismatch" | "failed" }
 //        { "type": "voicemail",    "call": b64[16], "file": FILE, "durationMs": n (≤ MAX_VOICEMAIL_DURATION_MS) }
 //      where SDP passes @sotto/protocol's sdpFingerprint (§11.2.4: ≤ MAX_CALL_SDP_CHARS, printable
-//      ASCII/CR/LF, exactly one sha-256 DTLS fingerprint, no ssrc-audio-level), on encode and decode.
+//      ASCII/CR/LF, exactly one sha-256 DTLS fingerprint, no audio-level extension), on encode and decode.
 //
 // Stricter than the letter of §10.2 where a hostile sender could otherwise hurt the receiver (written
 // into §10.2 too): names and MIME types hold no control characters (terminal escapes), a MIME type

@@ -14,6 +14,9 @@ import { MAX_CALL_SDP_CHARS } from '../limits.ts';
 
 /** RFC 6464 header extension: every packet's voice level, in the clear (docs/protocol/11 §11.2.4). */
 export const SSRC_AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
+/** RFC 6465 header extension: a mixer's per-contributor voice levels, in the clear (§11.2.4). A 1:1
+ *  call has no mixer, and no endpoint may announce one to the other's WebRTC stack. */
+export const CSRC_AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:csrc-audio-level';
 
 /** docs/protocol/11 §11.2.4: the only hash function a call's DTLS fingerprint may use. */
 const FINGERPRINT_HASH = 'sha-256';
@@ -36,16 +39,18 @@ function lines(sdp: string): string[] {
   return sdp.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
 
-/** True for an `a=extmap:` line that names the ssrc-audio-level extension (also RFC 6904's encrypted form,
- *  which names it too). Case-insensitive, so it catches every spelling a parser might accept. */
+/** True for an `a=extmap:` line that names an audio-level extension, ssrc (RFC 6464) or csrc (RFC 6465),
+ *  also in RFC 6904's encrypted form, which names it too. Case-insensitive, so it catches every
+ *  spelling a parser might accept. */
 function namesAudioLevel(line: string): boolean {
   const l = line.trimStart().toLowerCase();
-  return l.startsWith('a=extmap') && l.includes(SSRC_AUDIO_LEVEL_URI);
+  return l.startsWith('a=extmap') && (l.includes(SSRC_AUDIO_LEVEL_URI) || l.includes(CSRC_AUDIO_LEVEL_URI));
 }
 
 /**
  * docs/protocol/11 §11.2.4: removes every `a=extmap:` line naming `urn:ietf:params:rtp-hdrext:ssrc-audio-level`
- * (RFC 6464), keeping every other line and its line ending. Senders apply it before sending an SDP.
+ * (RFC 6464) or `urn:ietf:params:rtp-hdrext:csrc-audio-level` (RFC 6465), keeping every other line and
+ * its line ending. Senders apply it before sending an SDP.
  */
 export function stripAudioLevel(sdp: string): string {
   let out = '';
@@ -66,7 +71,7 @@ export function stripAudioLevel(sdp: string): string {
  * `sha-256 ` plus 32 upper-case hex pairs joined by colons. Throws ERR_CALL_SDP when the SDP is longer
  * than MAX_CALL_SDP_CHARS, holds a character outside printable ASCII / CRLF, does not hold exactly one
  * distinct sha-256 fingerprint (or holds a fingerprint line of another hash function or a malformed
- * one), or negotiates the ssrc-audio-level header extension.
+ * one), or negotiates an audio-level header extension (ssrc or csrc).
  */
 export function sdpFingerprint(sdp: string): string {
   if (typeof sdp !== 'string') fail(`expected a string, got ${typeof sdp}`);
@@ -75,7 +80,7 @@ export function sdpFingerprint(sdp: string): string {
   if (LONE_CR.test(sdp)) fail('holds a CR that does not end a line (CR is allowed only in CRLF)');
   const found = new Set<string>();
   for (const [i, line] of lines(sdp).entries()) {
-    if (namesAudioLevel(line)) fail(`line ${i + 1} negotiates the ssrc-audio-level header extension (RFC 6464): strip it with stripAudioLevel`);
+    if (namesAudioLevel(line)) fail(`line ${i + 1} negotiates an audio-level header extension (RFC 6464 / RFC 6465): strip it with stripAudioLevel`);
     if (!line.trimStart().toLowerCase().startsWith('a=fingerprint')) continue;
     const m = FINGERPRINT_LINE.exec(line);
     if (m === null) fail(`line ${i + 1}: expected "a=fingerprint:sha-256 " and 32 hex pairs`);

@@ -10,8 +10,8 @@
 //   offer, and the remote track is taken from the transceiver, not from `ontrack`.
 // - No trickle: createOffer/acceptOffer return the whole SDP once ICE gathering has finished, since
 //   the SDP is bound into the call transcript (§11.2.4).
-// - Every SDP that leaves goes through stripAudioLevel (§11.2.4): the ssrc-audio-level header
-//   extension would send every packet's voice level in the clear.
+// - Every SDP that leaves goes through stripAudioLevel (§11.2.4): the ssrc- and csrc-audio-level
+//   header extensions would send voice levels in the clear.
 // - Echo cancellation, noise suppression and automatic gain are off: noise suppression removes a
 //   steady tone, which the tests use to tell the two voices apart.
 import { stripAudioLevel } from '@sotto/protocol';
