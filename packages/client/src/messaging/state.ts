@@ -363,16 +363,45 @@ export function stateChanges(before: ClientState | undefined, after: ClientState
   return out;
 }
 
+// Membership of the seen ids, across contacts: how many contacts' lists hold each id. Every received
+// message asks it (receive.ts step 1), and scanning the lists — up to MAX_SEEN_IDS per contact — made
+// each message cost as much as every id seen so far. An index belongs to one snapshot of `seen` (the
+// state is immutable: a batch that fails is retried from the snapshot before it); withSeen moves it
+// to the snapshot it makes, updated in O(1), and a snapshot without one gets it built once.
+const seenIndexes = new WeakMap<ReadonlyMap<string, readonly string[]>, Map<string, number>>();
+
+function seenIndex(seen: ReadonlyMap<string, readonly string[]>): Map<string, number> {
+  let index = seenIndexes.get(seen);
+  if (index === undefined) {
+    index = new Map();
+    for (const ids of seen.values()) for (const id of ids) index.set(id, (index.get(id) ?? 0) + 1);
+    seenIndexes.set(seen, index);
+  }
+  return index;
+}
+
 /** Adds `id` to the contact's seen list, dropping the oldest beyond MAX_SEEN_IDS (docs/protocol/10 §10.5). */
 export function withSeen(seen: ReadonlyMap<string, readonly string[]>, username: string, idHex: string): Map<string, readonly string[]> {
   const list = [...(seen.get(username) ?? []), idHex];
+  const kept = list.length > MAX_SEEN_IDS ? list.slice(list.length - MAX_SEEN_IDS) : list;
   const next = new Map(seen);
-  next.set(username, list.length > MAX_SEEN_IDS ? list.slice(list.length - MAX_SEEN_IDS) : list);
+  next.set(username, kept);
+  const index = seenIndexes.get(seen);
+  if (index !== undefined) {
+    // The index moves to the new snapshot; the old one builds its own again if it is ever asked.
+    seenIndexes.delete(seen);
+    index.set(idHex, (index.get(idHex) ?? 0) + 1);
+    for (const dropped of list.slice(0, list.length - kept.length)) {
+      const n = (index.get(dropped) ?? 0) - 1;
+      if (n > 0) index.set(dropped, n);
+      else index.delete(dropped);
+    }
+    seenIndexes.set(next, index);
+  }
   return next;
 }
 
 /** True when any contact's seen list holds `idHex`. */
 export function seenAnywhere(seen: ReadonlyMap<string, readonly string[]>, idHex: string): boolean {
-  for (const ids of seen.values()) if (ids.includes(idHex)) return true;
-  return false;
+  return seenIndex(seen).has(idHex);
 }
