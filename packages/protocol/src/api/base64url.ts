@@ -110,18 +110,18 @@ export function decodeBase64url(text: string, what: string, bound: Base64urlBoun
   }
   const rem = length % 4;
   if (rem === 1) decodeFail(what, `expected a base64url length that is not 4k + 1, got ${length}`);
+  const decodedLength = Math.floor(length / 4) * 3 + (rem === 0 ? 0 : rem - 1);
   if (hostDecoder !== undefined && length >= HOST_DECODER_MIN_LENGTH && ALPHABET_ONLY.test(text)) {
     // The unused low bits of the last character must be zero (canonical text); its sextet is known
     // to be valid, since the whole text is in the alphabet.
     const last = sextetAt(text, length - 1);
     if ((rem === 2 && (last & 15) !== 0) || (rem === 3 && (last & 3) !== 0)) decodeFail(what, 'expected canonical base64url (unused bits zero)');
     const bytes = hostDecoder(text);
-    const expected = Math.floor(length / 4) * 3 + (rem === 0 ? 0 : rem - 1);
-    if (bytes.length !== expected) decodeFail(what, `the host decoder gave ${bytes.length} bytes, expected ${expected}`);
+    if (bytes.length !== decodedLength) decodeFail(what, `the host decoder gave ${bytes.length} bytes, expected ${decodedLength}`);
     if (!('length' in bound) && bytes.length < (bound.min ?? 0)) decodeFail(what, `expected at least ${bound.min ?? 0} bytes, got ${bytes.length}`);
     return bytes;
   }
-  const out = new Uint8Array(Math.floor(length / 4) * 3 + (rem === 0 ? 0 : rem - 1));
+  const out = new Uint8Array(decodedLength);
   let o = 0;
   const full = length - rem;
   for (let i = 0; i < full; i += 4) {
