@@ -29,11 +29,7 @@ import type { EnqueueResult } from '@sotto/store';
 import { authorizeAccessKey, authorizeCachedAccessKey, type AppState } from '../internal/context.ts';
 import { sentFrameText } from '../internal/frames.ts';
 import { storeMessage } from './messages.ts';
-import type { WebSocketPeer, WebSocketSession } from './ws.ts';
-
-/** RFC 6455 §7.4.1: 1001 going away (server shutdown), 1011 unexpected condition. */
-const CLOSE_GOING_AWAY = 1001;
-const CLOSE_INTERNAL = 1011;
+import { CLOSE_GOING_AWAY, CLOSE_INTERNAL, closePeer, type WebSocketPeer, type WebSocketSession } from './ws.ts';
 
 /** The metrics label of one sealed send: method SEND on the socket's path (its upgrade counts as
  *  GET /v1/ws/sealed 101). */
@@ -111,11 +107,7 @@ export class SealedConnection implements WebSocketSession {
   close(code: number, reason: string): void {
     if (!this.#open) return;
     this.#cleanup();
-    try {
-      this.#peer.close(code, reason);
-    } catch {
-      // the socket is already gone
-    }
+    closePeer(this.#peer, code, reason);
   }
 
   goAway(): void {

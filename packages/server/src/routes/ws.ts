@@ -27,8 +27,17 @@ export interface WebSocketSession {
 }
 
 /** RFC 6455 §7.4.1: 1001 going away (server shutdown), 1011 unexpected condition. */
-const CLOSE_GOING_AWAY = 1001;
-const CLOSE_INTERNAL = 1011;
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_INTERNAL = 1011;
+
+/** Closes the peer's socket; one that is already gone is no error (both server socket kinds). */
+export function closePeer(peer: WebSocketPeer, code: number, reason: string): void {
+  try {
+    peer.close(code, reason);
+  } catch {
+    // the socket is already gone
+  }
+}
 /** Messages read from the store per pull: small pages keep pushes flowing while the window fills. */
 const PULL_PAGE = 64;
 
@@ -96,11 +105,7 @@ export class LiveConnection implements WebSocketSession, DeviceListener {
   close(code: number, reason: string): void {
     if (this.#state === 'closed') return;
     this.#cleanup();
-    try {
-      this.#peer.close(code, reason);
-    } catch {
-      // the socket is already gone
-    }
+    closePeer(this.#peer, code, reason);
   }
 
   /** Server shutdown. */
