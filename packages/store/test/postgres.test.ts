@@ -52,6 +52,30 @@ test('postgres: a schema of its own through pg options (search_path)', async () 
   );
 });
 
+test('postgres: a pool hook of the caller (onConnect) still runs on every connection, and the store\'s planner settings after it', async () => {
+  const config = await freshDatabase();
+  const hooked: pg.ClientBase[] = [];
+  const store = await openPostgresStore({
+    ...config,
+    // pg-pool awaits the hook (see postgres.ts); @types/pg declares its result void
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
+    onConnect: async (client) => {
+      hooked.push(client);
+      await client.query('SET enable_seqscan = on'); // the store's settings come after, and win
+    },
+  });
+  await store.createAccount({ username: 'alice', identityKey: identityKey(1), accessKeyHash: accessKeyHash(1), createdAt: 1, firstDeviceId: 1 });
+  assert.ok(hooked.length >= 1, 'the caller\'s hook ran');
+  for (const client of hooked) {
+    // an idle connection of the pool, asked directly (nothing else uses it meanwhile)
+    const { rows } = await client.query<{ seq: string; hash: string; merge: string }>(
+      "SELECT current_setting('enable_seqscan') AS seq, current_setting('enable_hashjoin') AS hash, current_setting('enable_mergejoin') AS merge",
+    );
+    assert.deepEqual(rows, [{ seq: 'off', hash: 'off', merge: 'off' }]);
+  }
+  await store.close();
+});
+
 test('postgres: a new database gets every bundled migration, recorded in schema_version', async () => {
   const config = await freshDatabase();
   await (await openPostgresStore(config)).close();
@@ -441,4 +465,62 @@ test('postgres: after a server crash every write that had resolved is there, and
   assert.equal((await store.fetch(ALICE, { after: 0, limit: 1000 })).length, COUNT);
   await store.enqueue(ALICE, message(COUNT));
   await store.close();
+});
+
+/** pg_stat_user_tables of the queue and the devices, once the counts of every ended connection are in
+ *  (a backend flushes its statistics when it exits: waits until `inserted` rows of messages show). */
+async function tableScans(database: string, inserted: number): Promise<{ messagesSeq: number; devicesSeq: number; messagesIdx: number }> {
+  for (let tries = 0; ; tries++) {
+    const rows = await cluster.sql<{ relname: string; seq_scan: string; idx_scan: string | null; n_tup_ins: string }>(
+      "SELECT relname, seq_scan, idx_scan, n_tup_ins FROM pg_stat_user_tables WHERE relname IN ('messages', 'devices')",
+      [],
+      database,
+    );
+    const of = (name: string): { seq_scan: string; idx_scan: string | null; n_tup_ins: string } | undefined => rows.find((r) => r.relname === name);
+    const messages = of('messages');
+    const devices = of('devices');
+    if (messages !== undefined && devices !== undefined && Number(messages.n_tup_ins) >= inserted) {
+      return { messagesSeq: Number(messages.seq_scan), devicesSeq: Number(devices.seq_scan), messagesIdx: Number(messages.idx_scan ?? 0) };
+    }
+    if (tries > 100) throw new Error(`the statistics of the ended connections never showed ${inserted} messages inserted`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test('postgres: the hot path reads the queue and the devices through their indexes, never a sequential scan, however stale the statistics and cached the plans', async () => {
+  // A fresh database has no statistics, and autovacuum does not come round during the test: the
+  // table holds thousands of dead rows that the planner does not know of, and each connection keeps
+  // the generic plans it made after its fifth execution of a statement. Without the session settings
+  // (postgres.ts header), the acks hash-join a sequential scan of messages, and the enqueues and
+  // fetches scan devices.
+  const config = await freshDatabase();
+  const database = config.database ?? '';
+  const DEVICES = 20;
+  const device = (d: number): { username: string; deviceId: number } => ({ username: `user${d}`, deviceId: 1 });
+  const setup = await openPostgresStore(config);
+  for (const d of range(DEVICES)) await setup.createAccount({ username: device(d).username, identityKey: identityKey(d + 1), accessKeyHash: accessKeyHash(d + 1), createdAt: 1, firstDeviceId: 1 });
+  await setup.enqueue(device(0), message(1_000_000));
+  await setup.close();
+  const before = await tableScans(database, 1);
+
+  const store = await openPostgresStore({ ...config, max: 2 });
+  const ROUNDS = 60;
+  const BURST = 40;
+  let previous: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const ns = range(BURST).map((i) => round * BURST + i);
+    const calls: Promise<unknown>[] = ns.map((n) => store.enqueue(device(n % DEVICES), message(n, 1000, 2000 + n)));
+    calls.push(...previous.map((n) => store.ack(device(n % DEVICES), [id16(n)])));
+    await Promise.all(calls);
+    const first = round * BURST;
+    assert.equal((await store.enqueue(device(first % DEVICES), message(first, 1000, 2000 + first))).duplicate, true); // looks up an id already queued
+    assert.equal((await store.fetch(device(round % DEVICES), { after: 0, limit: 10 })).length > 0, true);
+    previous = ns;
+  }
+  assert.equal(await store.expireMessages(2000 + ROUNDS * BURST), BURST + 1, 'the last round and the message queued before');
+  await store.close();
+
+  const after = await tableScans(database, 1 + ROUNDS * BURST);
+  assert.ok(after.messagesIdx > before.messagesIdx, 'the statistics counted the index scans');
+  assert.deepEqual({ messages: after.messagesSeq - before.messagesSeq, devices: after.devicesSeq - before.devicesSeq }, { messages: 0, devices: 0 }, 'sequential scans');
 });
