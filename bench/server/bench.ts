@@ -13,8 +13,9 @@
 //    in step 1 with 100 clients, each server at half of its own peak, sent on a fixed schedule.
 // 3. Server memory per idle authenticated WebSocket at 10,000 connections: the server's VmRSS (and
 //    V8 heap) after a full GC, before and after opening them, divided by their number.
-// Before every measured run the PostgreSQL cluster is checkpointed: its background writes after one
-// run would otherwise land in the next one, whichever server it measures (they share the disk).
+// Before every measured run the PostgreSQL cluster is quiesced (postgres.ts): its autovacuum and
+// background writes after one run would otherwise land in the next one, whichever server it measures
+// (they share the disk and the CPUs).
 // Server CPU per message (from /proc, the database's processes included) is reported next to each
 // throughput: on this shared 2-vCPU machine it is the steadier figure of the two. So is the load
 // generator's own CPU per message (process.cpuUsage of this process), and the share of the time the
@@ -157,7 +158,7 @@ export async function runServerBench(options: ServerBenchOptions): Promise<void>
         for (const t of targets) await closedLoop(t, set(sets, t).clients, set(sets, t).router, window, plan.warmupMs, Math.min(1000, plan.measureMs)); // warm-up round
         for (let r = 0; r < plan.rounds; r++) {
           for (const t of rotate(targets, r)) {
-            await cluster?.checkpoint();
+            await cluster?.quiesce();
             const run = await closedLoop(t, set(sets, t).clients, set(sets, t).router, window, plan.warmupMs, plan.measureMs);
             const key = `${t.name}|${n}`;
             runs.set(key, [...(runs.get(key) ?? []), run]);
@@ -196,7 +197,7 @@ export async function runServerBench(options: ServerBenchOptions): Promise<void>
       for (const t of measured) await openLoop(t, set(sets, t).clients, set(sets, t).router, half(t), plan.warmupMs, Math.min(1000, plan.latencyMeasureMs)); // warm-up round
       for (let r = 0; r < plan.rounds; r++) {
         for (const t of rotate(measured, r)) {
-          await cluster?.checkpoint();
+          await cluster?.quiesce();
           const run = await openLoop(t, set(sets, t).clients, set(sets, t).router, half(t), plan.warmupMs, plan.latencyMeasureMs);
           latencies.set(t, [...(latencies.get(t) ?? []), ...run.latencies]);
           offered.set(t, [...(offered.get(t) ?? []), run.offeredPerSecond]);
@@ -224,7 +225,7 @@ export async function runServerBench(options: ServerBenchOptions): Promise<void>
     const perConnection = new Map<Target, { rss: number; heap: number }>();
     for (const t of measured) {
       const router = new Router();
-      await cluster?.checkpoint();
+      await cluster?.quiesce();
       await sleep(500);
       await t.child.memory(); // one GC pass to settle what the last phase left
       const before = await t.child.memory();

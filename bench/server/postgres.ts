@@ -13,14 +13,20 @@ import pg from 'pg';
 import { freePort } from '@sotto/test-support';
 import { clusterOwner, findPostgresBin, run } from '../../packages/store/test/fixtures/postgres-cluster.ts';
 
+/** The longest quiesce() waits for autovacuum before it goes on anyway. */
+const QUIESCE_MAX_MS = 60_000;
+
 export interface BenchCluster {
   /** postgres://… of a fresh, empty database. */
   readonly url: string;
   /** The postmaster's pid (its children are the backends: processes.ts processTree). */
   readonly pid: number;
-  /** CHECKPOINT: writes out the dirty buffers now, so that the cluster's background writes do not
-   *  land in the middle of the next measurement (of either server: both share the disk). */
-  checkpoint(): Promise<void>;
+  /** Makes the cluster quiet before a measurement, so that its background work after one run does not
+   *  land in the next, whichever server that measures (they share the disk and the two vCPUs): waits
+   *  for autovacuum workers to finish (a vacuum of the queue table that a run's deletes set off can take
+   *  a CPU for seconds), then CHECKPOINT writes out the dirty buffers. A vacuum that starts during a
+   *  PostgreSQL run still counts in that run's database CPU, as it would in production. */
+  quiesce(): Promise<void>;
   /** Shuts the server down and deletes the directory; idempotent. */
   stop(): void;
 }
@@ -72,7 +78,12 @@ export async function startBenchCluster(): Promise<BenchCluster> {
     return {
       url: `postgres://postgres@127.0.0.1:${port}/sotto_bench`,
       pid,
-      checkpoint: async () => {
+      quiesce: async () => {
+        for (let waited = 0; waited < QUIESCE_MAX_MS; waited += 100) {
+          const { rows } = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'");
+          if ((rows[0]?.n ?? 0) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         await admin.query('CHECKPOINT');
       },
       stop: () => {
