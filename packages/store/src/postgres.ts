@@ -797,7 +797,6 @@ const SESSION_SETTINGS = 'SET enable_seqscan = off; SET enable_hashjoin = off; S
 
 /** Opens the store with the given migrations. Internal: tests pass their own migration lists;
  *  everything else uses openPostgresStore. */
-
 export async function openPostgresStoreWith(config: PostgresConfig, migrations: readonly Migration[]): Promise<PostgresStore> {
   const base: pg.PoolConfig = typeof config === 'string' ? { connectionString: config } : config;
   const theirs = base.onConnect;

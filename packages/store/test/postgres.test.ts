@@ -74,6 +74,18 @@ test('postgres: a pool hook of the caller (onConnect) still runs on every connec
     assert.deepEqual(rows, [{ seq: 'off', hash: 'off', merge: 'off' }]);
   }
   await store.close();
+  // a connection whose setup fails is not used: the store does not open
+  await rejectsWith(
+    openPostgresStore({
+      ...config,
+      // eslint-disable-next-line @typescript-eslint/no-misused-promises
+      onConnect: async () => {
+        await Promise.reject(new Error('setup refused'));
+      },
+    }),
+    'ERR_STORE_BACKEND',
+    'a failing onConnect',
+  );
 });
 
 test('postgres: a new database gets every bundled migration, recorded in schema_version', async () => {
